@@ -1,0 +1,5 @@
+import sys
+
+from teller.cli import main
+
+sys.exit(main())

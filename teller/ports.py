@@ -1,0 +1,264 @@
+"""Ports: what the services need from the outside world, as Protocols.
+
+Adapters: `teller.pki.ca.EmbeddedCA` (CertificateAuthority), `teller.identity.authenticity.TrainingRegistry`
+(IdAuthenticityService), `db.store.SqlBranchStore` (BranchStore), `printing.renderer.PdfDocuments`
+(DocumentRenderer), `printing.printers.*` (Printer). Each adapter translates its library errors into
+`teller.errors` types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+from cryptography import x509
+
+from teller.documents import AuditExtractData, DailyReportData, ReceiptData
+from teller.domain import (
+    ApprovalRecord,
+    AuditDraft,
+    AuditEvent,
+    AuditFilter,
+    AuthenticityResult,
+    BranchInfo,
+    CertificateRecord,
+    CertKind,
+    CertStatus,
+    CustomerRecord,
+    IdDocumentType,
+    IdEvidence,
+    ReceiptRecord,
+    RevocationReason,
+    StaffRecord,
+    SyncState,
+)
+
+# ---------------------------------------------------------------------------------------------- clock
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Aware UTC now."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+# ---------------------------------------------------------------------------------------------- CA
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateRequest:
+    """What the CA needs to issue one Korean-profile certificate. The RRN never leaves the terminal: only the VID
+    (computed from RRN + randomNum on the terminal) goes in."""
+
+    public_key_der: bytes  # SubjectPublicKeyInfo DER
+    real_name: str  # NFC
+    kind: CertKind
+    vid: bytes  # SHA-256 VID (teller.pki.vid)
+    not_before: datetime  # aware; already KST-midnight aligned by the service
+    not_after: datetime
+
+
+class CertificateAuthority(Protocol):
+    def issue(self, request: CertificateRequest) -> x509.Certificate: ...
+
+    def revoke(self, serial: int, reason: RevocationReason, when: datetime) -> None: ...
+
+    def crl(self) -> bytes:
+        """DER CRL with RFC 5280 reason codes."""
+        ...
+
+    def chain(self) -> Sequence[x509.Certificate]:
+        """Issuing CA first, root last."""
+        ...
+
+    def knows(self, serial: int) -> bool:
+        """True when the CA has signed that serial (for reconciliation)."""
+        ...
+
+    def issued_serials(self) -> Sequence[int]: ...
+
+
+# ---------------------------------------------------------------------------------------------- ID check
+
+
+@dataclass(frozen=True, slots=True)
+class IdCheckRequest:
+    document_type: IdDocumentType
+    name: str
+    rrn: str | None  # digits only; kept in memory only
+    document_number: str | None
+    issue_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class IdCheckResponse:
+    result: AuthenticityResult
+    request_id: str
+    checked_at: datetime
+    message: str  # Korean, for the teller
+
+
+class IdAuthenticityService(Protocol):
+    """신분증 진위확인. The real service is KFTC's relay to the issuing ministry; the embedded implementation is a
+    training registry."""
+
+    def check(self, request: IdCheckRequest) -> IdCheckResponse: ...
+
+
+# ---------------------------------------------------------------------------------------------- printing
+
+
+class DocumentRenderer(Protocol):
+    def receipt(self, data: ReceiptData, *, geometry: str = "roll80") -> bytes:
+        """PDF bytes. geometry: "roll80" (80 mm roll) or "a4" (two-part)."""
+        ...
+
+    def daily_report(self, data: DailyReportData) -> bytes: ...
+
+    def audit_extract(self, data: AuditExtractData) -> bytes: ...
+
+    def unprintable(self, text: str) -> set[str]:
+        """Characters of `text` the embedded font cannot draw."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PrintJob:
+    printer: str
+    job_id: str | None
+    completed: bool
+    message: str
+
+
+class Printer(Protocol):
+    name: str
+
+    def print_pdf(self, pdf_path: Path, *, timeout_s: float = 30.0) -> PrintJob:
+        """Submit and wait until completed or timeout. Raises PrinterError when offline or the scheduler is down."""
+        ...
+
+
+# ---------------------------------------------------------------------------------------------- storage
+
+
+class StaffRepository(Protocol):
+    def get(self, staff_id: str) -> StaffRecord | None: ...
+    def add(self, staff: StaffRecord) -> None: ...
+    def update(self, staff: StaffRecord) -> None: ...
+    def list(self) -> list[StaffRecord]: ...
+
+
+class CustomerRepository(Protocol):
+    def get(self, customer_id: str) -> CustomerRecord | None: ...
+    def find_by_rrn_hash(self, rrn_hash: str) -> CustomerRecord | None: ...
+    def add(self, customer: CustomerRecord) -> None: ...
+    def update(self, customer: CustomerRecord) -> None: ...
+    def search(self, text: str, limit: int = 20) -> list[CustomerRecord]:
+        """By name substring or masked-RRN prefix (never by plaintext RRN)."""
+        ...
+
+    def add_evidence(self, evidence: IdEvidence) -> None: ...
+    def latest_evidence(self, customer_id: str) -> IdEvidence | None: ...
+    def evidence_between(self, since: datetime, until: datetime) -> list[IdEvidence]: ...
+
+
+class CertificateRepository(Protocol):
+    def get(self, serial: str) -> CertificateRecord | None: ...
+    def add(self, cert: CertificateRecord) -> None: ...
+    def update(self, cert: CertificateRecord) -> None: ...
+    def by_customer(self, customer_id: str) -> list[CertificateRecord]: ...
+    def search(
+        self, *, status: CertStatus | None = None, customer_id: str | None = None, serial_prefix: str | None = None,
+        limit: int = 100,
+    ) -> list[CertificateRecord]: ...
+    def expiring(self, before: datetime, limit: int = 500) -> list[CertificateRecord]:
+        """Active or held certificates whose not_after < before, soonest first."""
+        ...
+
+    def with_status(self, status: CertStatus) -> list[CertificateRecord]: ...
+
+
+class ApprovalRepository(Protocol):
+    def add(self, approval: ApprovalRecord) -> None: ...
+    def get(self, approval_id: str) -> ApprovalRecord | None: ...
+    def mark_used(self, approval_id: str, at: datetime) -> bool:
+        """Atomically set used_at if still unused; False when already used (reuse refused)."""
+        ...
+
+
+class AuditRepository(Protocol):
+    def append(self, draft: AuditDraft) -> AuditEvent:
+        """Assign the next per-branch seq, chain it to the head (teller.audit_chain), insert. Serialised against
+        concurrent writers (BEGIN IMMEDIATE on SQLite, a row lock on PostgreSQL)."""
+        ...
+
+    def head(self) -> tuple[int, str]:
+        """(last seq, last hash); (0, GENESIS) when empty."""
+        ...
+
+    def page(self, flt: AuditFilter, *, before_seq: int | None = None, limit: int = 50) -> list[AuditEvent]:
+        """Newest first, keyset-paged by seq."""
+        ...
+
+    def count(self, flt: AuditFilter) -> int: ...
+    def get(self, seq: int) -> AuditEvent | None: ...
+    def range(self, after_seq: int, limit: int) -> list[AuditEvent]:
+        """Oldest first, seq > after_seq: for chain verification and sync batches."""
+        ...
+
+
+class ReceiptRepository(Protocol):
+    def add(self, receipt: ReceiptRecord) -> None: ...
+    def get(self, transaction: str) -> ReceiptRecord | None: ...
+    def update(self, receipt: ReceiptRecord) -> None: ...
+    def between(self, since: datetime, until: datetime) -> list[ReceiptRecord]: ...
+
+
+class BranchRepository(Protocol):
+    def info(self) -> BranchInfo | None: ...
+    def set_info(self, info: BranchInfo) -> None: ...
+    def register_terminal(self, terminal_id: str, at: datetime) -> None: ...
+    def next_number(self, counter: str) -> int:
+        """Gap-free per-branch counter (e.g. "transaction:20261125")."""
+        ...
+
+    def sync_state(self) -> SyncState: ...
+    def set_sync_state(self, state: SyncState) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One business transaction: repositories share one database transaction, committed once."""
+
+    branch: BranchRepository
+    staff: StaffRepository
+    customers: CustomerRepository
+    certificates: CertificateRepository
+    approvals: ApprovalRepository
+    audit: AuditRepository
+    receipts: ReceiptRepository
+
+    def __enter__(self) -> "UnitOfWork": ...
+    def __exit__(self, *exc: object) -> None:
+        """Roll back unless committed."""
+        ...
+
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class BranchStore(Protocol):
+    branch_id: str
+
+    def unit_of_work(self) -> UnitOfWork: ...
+    def migrate(self) -> None: ...
+    def iter_audit(self, after_seq: int = 0, batch: int = 5000) -> Iterator[AuditEvent]:
+        """Every event oldest first, in its own read transaction(s)."""
+        ...
