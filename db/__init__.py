@@ -1,0 +1,1 @@
+"""db package of branch-teller (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""printing package of branch-teller (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""screens package of branch-teller (see docs/architecture.md)."""
