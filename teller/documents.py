@@ -66,6 +66,7 @@ class DailyReportData:
     chain_ok: bool
     chain_head_seq: int
     total_fees_krw: int
+    chain_checked: bool = True  # False when the chain could not be verified (then chain_ok means nothing)
 
 
 @dataclass(slots=True)
