@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 CA = "yessign"
 SUBJECT = "cn=홍길동()0004042702050694,ou=KMB,ou=personal4IB,o=yessign,c=kr"
@@ -53,3 +57,33 @@ def expect_files(expected: dict[str, bytes]) -> Callable[[Path], None]:
             raise ValueError(f"folder content differs: {sorted(got)} vs {sorted(want)}")
 
     return verify
+
+
+class Mounts:
+    """Real tmpfs mounts under tmp_path; skipped cleanly where mounting is not allowed, unmounted in teardown."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.mounted: list[Path] = []
+
+    def tmpfs(self, name: str, *, size: str = "1m", ro: bool = False, nr_inodes: int | None = None) -> Path:
+        if os.geteuid() != 0:
+            pytest.skip("mounting a tmpfs needs root")
+        if shutil.which("mount") is None:
+            pytest.skip("no mount command")
+        target = self.base / name
+        target.mkdir()
+        opts = f"size={size},mode=0755" + (",ro" if ro else "") + (f",nr_inodes={nr_inodes}" if nr_inodes else "")
+        res = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(target)], capture_output=True, text=True)
+        if res.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {res.stderr.strip()}")
+        self.mounted.append(target)
+        return target
+
+    def remount(self, target: Path, mode: str) -> None:
+        subprocess.run(["mount", "-o", f"remount,{mode}", str(target)], check=True, capture_output=True)
+
+    def cleanup(self) -> None:
+        for target in reversed(self.mounted):
+            if subprocess.run(["umount", str(target)], capture_output=True).returncode != 0:
+                subprocess.run(["umount", "-l", str(target)], capture_output=True)
