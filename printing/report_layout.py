@@ -27,15 +27,25 @@ WARN = colors.Color(0.75, 0.1, 0.1)
 
 _body = ParagraphStyle("body", fontName=REGULAR, fontSize=8.5, leading=11)
 _cell = ParagraphStyle("cell", fontName=REGULAR, fontSize=7.6, leading=9.4, wordWrap="CJK")
-_cell_bold = ParagraphStyle("cellb", parent=_cell, fontName=BOLD)
+_cell_bold = ParagraphStyle("cellb", parent=_cell, fontName=BOLD, fontSize=6.7, leading=8.4, wordWrap=None)
 _h1 = ParagraphStyle("h1", fontName=BOLD, fontSize=15, leading=19, spaceAfter=2)
 _h2 = ParagraphStyle("h2", fontName=BOLD, fontSize=10.5, leading=14, spaceBefore=8, spaceAfter=4)
 _sub = ParagraphStyle("sub", fontName=REGULAR, fontSize=7.5, leading=10, textColor=colors.Color(0.35, 0.35, 0.35))
 
 
+def esc(text: object) -> str:
+    """Printable, markup-safe text from the data (names, descriptions)."""
+    return printable(str(text)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _p(text: str, style: ParagraphStyle = _cell) -> Paragraph:
-    safe = printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return Paragraph(safe, style)
+    """Plain text from the data."""
+    return Paragraph(esc(text), style)
+
+
+def _m(markup: str, style: ParagraphStyle = _cell) -> Paragraph:
+    """Trusted markup; its dynamic parts must already be `esc()`-aped."""
+    return Paragraph(markup, style)
 
 
 def _status(ok: bool | None) -> str:
@@ -112,18 +122,19 @@ def daily_report(data: DailyReportData, *, invariant: bool = False) -> bytes:
         _p("일일 마감 보고서", _h1),
         _p(f"Daily close-out · {data.day.isoformat()}", _sub),
         Spacer(1, 4),
-        _p(f"<b>{data.bank_name} {data.branch_name}</b> (지점 {data.branch_id}) · 영업일 {data.day.isoformat()}", _body),
+        _m(f"<b>{esc(data.bank_name)} {esc(data.branch_name)}</b> (지점 {esc(data.branch_id)}) · 영업일 "
+           f"{data.day.isoformat()}", _body),
         _p(f"작성 {kst(data.generated_at)} · 작성자 {data.generated_by}", _body),
     ]
     status = _status(chain_ok)
     color = "#1a6e1a" if chain_ok else "#b01a1a"
-    story.append(_p(f"감사 기록 체인 (audit chain): <font color='{color}'><b>{status}</b></font>"
+    story.append(_m(f"감사 기록 체인 (audit chain): <font color='{color}'><b>{status}</b></font>"
                     f" · 마지막 번호 seq {data.chain_head_seq}", _body))
 
     story.append(_p("직원별 처리 현황 · Per teller", _h2))
-    head = [_p("직원<br/>Staff", _cell_bold)] + [
-        _p(f"{ko}<br/>{en}", _cell_bold) for ko, en in (ACTION_TITLES[a] for a in REPORT_ACTIONS)
-    ] + [_p("수수료<br/>Fees", _cell_bold), _p("영수증 인쇄/대상<br/>Receipts printed", _cell_bold)]
+    head = [_m("직원<br/>Staff", _cell_bold)] + [
+        _m(f"{ko}<br/>{en}", _cell_bold) for ko, en in (ACTION_TITLES[a] for a in REPORT_ACTIONS)
+    ] + [_m("수수료<br/>Fees", _cell_bold), _m("영수증<br/>인쇄/대상<br/>Receipts", _cell_bold)]
     rows: list[list[Any]] = [head]
     extra: list[tuple[Any, ...]] = []
     totals = {a: 0 for a in REPORT_ACTIONS}
@@ -133,7 +144,7 @@ def daily_report(data: DailyReportData, *, invariant: bool = False) -> bytes:
             totals[a] += line.counts.get(a, 0)
         printed += line.receipts_printed
         expected += line.receipts_expected
-        rows.append([_p(f"{line.staff_id}<br/>{line.staff_name}")]
+        rows.append([_m(f"{esc(line.staff_id)} {esc(line.staff_name)}")]
                     + [str(line.counts.get(a, 0) or "-") for a in REPORT_ACTIONS]
                     + [fee(line.fees_krw), f"{line.receipts_printed}/{line.receipts_expected}"])
         if line.receipts_printed < line.receipts_expected:
@@ -143,18 +154,18 @@ def daily_report(data: DailyReportData, *, invariant: bool = False) -> bytes:
     n = len(rows) - 1
     extra += [("BACKGROUND", (0, n), (-1, n), colors.Color(0.95, 0.95, 0.95)), ("FONT", (1, n), (-1, n), BOLD, 7.6),
               ("ALIGN", (1, 0), (-1, -1), "RIGHT")]
-    widths = [34 * mm] + [15 * mm] * len(REPORT_ACTIONS) + [21 * mm, 22 * mm]
+    widths = [36 * mm] + [16 * mm] * len(REPORT_ACTIONS) + [20 * mm, 14 * mm]
     story.append(_table(rows, widths, extra))
     if not data.tellers:
         story.append(_p("이 날 처리한 거래가 없습니다. (No transactions.)", _sub))
 
     story.append(_p(f"예외 사항 · Exceptions ({len(data.exceptions)})", _h2))
     if data.exceptions:
-        erows: list[list[Any]] = [[_p(h, _cell_bold) for h in ("시각 Time (KST)", "직원 Staff", "구분 Kind",
+        erows: list[list[Any]] = [[_p(h, _cell_bold) for h in ("시각 (KST)", "직원 Staff", "구분 Kind",
                                                              "내용 Description")]]
         for e in sorted(data.exceptions, key=lambda e: e.at):
-            erows.append([kst(e.at)[11:19], e.staff_id or "-", _p(f"{exception_label(e.kind)}<br/>"
-                                                                  f"{exception_label(e.kind, 'en')}"),
+            erows.append([kst(e.at)[11:19], e.staff_id or "-", _m(f"{esc(exception_label(e.kind))}<br/>"
+                                                                  f"{esc(exception_label(e.kind, 'en'))}"),
                           _p(e.description)])
         story.append(_table(erows, [22 * mm, 20 * mm, 30 * mm, 110 * mm]))
     else:
@@ -171,21 +182,21 @@ def audit_extract(data: AuditExtractData, *, invariant: bool = False) -> bytes:
         _p("감사 기록 추출", _h1),
         _p(f"Audit extract · {kst(data.since, seconds=False)} ~ {kst(data.until, seconds=False)}", _sub),
         Spacer(1, 4),
-        _p(f"<b>{data.bank_name} {data.branch_name}</b> · {len(data.rows)}건 (events)", _body),
+        _m(f"<b>{esc(data.bank_name)} {esc(data.branch_name)}</b> · {len(data.rows)}건 (events)", _body),
         _p(f"작성 {kst(data.generated_at)} · 작성자 {data.generated_by}", _body),
-        _p(f"감사 기록 체인 (audit chain): <b>{_status(data.chain_ok)}</b>", _body),
+        _m(f"감사 기록 체인 (audit chain): <b>{_status(data.chain_ok)}</b>", _body),
         Spacer(1, 6),
     ]
-    head = [_p(h, _cell_bold) for h in ("번호<br/>Seq", "일시 (KST)<br/>Time", "직원<br/>Staff", "단말<br/>Term.",
+    head = [_m(h, _cell_bold) for h in ("번호<br/>Seq", "일시 (KST)<br/>Time", "직원<br/>Staff", "단말<br/>Term.",
                                          "작업<br/>Action", "결과<br/>Result", "고객<br/>Customer",
                                          "대상<br/>Subject")]
     rows: list[list[Any]] = [head]
     for r in data.rows:
         title = action_title(r.action)
-        label = f"{title}<br/>{r.action}" if title != r.action else r.action
-        rows.append([str(r.seq), kst(r.at)[:19], r.staff_id or "-", r.terminal_id, _p(label), r.result,
+        label = f"{esc(title)}<br/>{esc(r.action)}" if title != r.action else esc(r.action)
+        rows.append([str(r.seq), kst(r.at)[:19], r.staff_id or "-", r.terminal_id, _m(label), r.result,
                      _p((r.customer_ref or "-")[:12]), _p(r.subject or "-")])
-    widths = [14 * mm, 34 * mm, 20 * mm, 14 * mm, 32 * mm, 16 * mm, 22 * mm, 30 * mm]
+    widths = [13 * mm, 31 * mm, 16 * mm, 12 * mm, 28 * mm, 13 * mm, 22 * mm, 47 * mm]
     story.append(_table(rows, widths, [("ALIGN", (0, 1), (0, -1), "RIGHT")]))
     if not data.rows:
         story.append(_p("해당 기간에 기록이 없습니다. (No events in this period.)", _body))
