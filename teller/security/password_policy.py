@@ -1,4 +1,4 @@
-"""The customer's certificate password rule (domain-rules §4, in force since 2014-09-22).
+r"""The customer's certificate password rule (domain-rules §4, in force since 2014-09-22).
 
 At least 10 characters with letters, digits AND special characters; case-sensitive; `'` `"` `₩` `|` and `\`
 (₩ on Korean keyboards) not allowed. We also require printable ASCII only (no Hangul, no spaces): other client
