@@ -70,8 +70,11 @@ class Rrn:
         return self.masked
 
 
-def parse_rrn(text: str) -> Rrn:
-    """Parse "YYMMDD-GNNNNNC" or 13 digits (surrounding spaces allowed). Only ValidationError escapes."""
+def parse_rrn(text: str, *, today: date | None = None) -> Rrn:
+    """Parse "YYMMDD-GNNNNNC" or 13 digits (surrounding spaces allowed). Only ValidationError escapes.
+
+    A birth date after `today` (default: the system date) is refused: nobody at the counter is born yet.
+    """
     if not isinstance(text, str):
         raise ValidationError("주민등록번호를 입력하십시오.", "Enter a resident registration number.")
     m = _SHAPE.fullmatch(text.strip())
@@ -92,6 +95,11 @@ def parse_rrn(text: str) -> Rrn:
             "주민등록번호의 생년월일이 올바른 날짜가 아닙니다.",
             "The birth date in the resident registration number is not a real date.",
         ) from None
+    if born > (today or date.today()):
+        raise ValidationError(
+            "주민등록번호의 생년월일이 미래 날짜입니다.",
+            "The birth date in the resident registration number is in the future.",
+        )
     checksum_ok = rrn_check_digit(digits[:12]) == int(digits[12])
     return Rrn(digits=digits, birth_date=born, gender_digit=g, century=century, is_foreigner=foreigner,
                checksum_ok=checksum_ok)

@@ -94,6 +94,15 @@ def test_leap_days_accepted(text: str) -> None:
     assert parse_rrn(text).birth_date.day == 29
 
 
+def test_future_birth_date_rejected() -> None:
+    # 2030-01-01 (G=3: born 2000s) is in the future on 2026-11-25, fine on 2031-01-01
+    with pytest.raises(ValidationError) as e:
+        parse_rrn("300101-3234560", today=date(2026, 11, 25))
+    assert "미래" in e.value.message
+    assert parse_rrn("300101-3234560", today=date(2031, 1, 1)).birth_date == date(2030, 1, 1)
+    assert parse_rrn("261125-3234560", today=date(2026, 11, 25)).birth_date == date(2026, 11, 25)
+
+
 def test_masked_and_str_hide_the_number() -> None:
     r = parse_rrn("900101-1234568")
     assert r.masked == "900101-1******"
