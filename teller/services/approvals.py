@@ -141,6 +141,7 @@ def consume_approval(
                             "the approval has expired; approve again")
     if approval.used_at is not None or not uow.approvals.mark_used(approval_id, now):
         raise ApprovalError("이미 사용된 승인입니다", "the approval has already been used")
+    approval.used_at = now
     return approval
 
 

@@ -117,7 +117,7 @@ def identify_customer(deps: Deps, session: StaffSession, req: IdentifyRequest) -
     fc = deps.field_crypto
     rrn_hash = fc.lookup_hash(rrn.digits)
     now = deps.clock.now()
-    details = dict(document_type=doc_type.value, result=check.result.value, request_id=check.request_id,
+    details = dict(document_type=doc_type.value, check_result=check.result.value, request_id=check.request_id,
                    rrn_masked=rrn.masked, name_masked=mask_name(name), checksum_ok=rrn.checksum_ok)
 
     if check.result in (AuthenticityResult.REPORTED_LOST, AuthenticityResult.NOT_FOUND):
