@@ -96,6 +96,7 @@ def _build(story: list[Any], *, title: str, header: str, pagesize: tuple[float, 
     doc = SimpleDocTemplate(
         buf, pagesize=pagesize, leftMargin=14 * mm, rightMargin=14 * mm, topMargin=15 * mm, bottomMargin=15 * mm,
         title=title, author=printable(header), creator="branch-teller", invariant=1 if invariant else 0,
+        initialFontName=REGULAR, initialFontSize=8,
     )
     doc.build(story, canvasmaker=canvas_cls)
     return buf.getvalue()
