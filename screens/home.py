@@ -205,7 +205,7 @@ class HomeScreen(TellerScreen):
         from teller.domain import Role
 
         session = self.teller.session
-        if session is None or session.role is not Role.MANAGER:
+        if session is None or session.role not in (Role.MANAGER, Role.AUDITOR):  # auditors review logs
             self.notify(self.tr("mgr.only"), severity="warning")
             return
         self.app.push_screen(ManagerScreen())

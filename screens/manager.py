@@ -100,7 +100,6 @@ class LogReviewScreen(TellerScreen):
         self.filter = AuditFilter()
         self.page_starts: list[int | None] = [None]  # before_seq of each page seen; None = newest
         self.events: dict[str, Any] = {}
-        self.total: int | None = None
         self.has_more = False
 
     def compose(self) -> ComposeResult:
@@ -137,20 +136,16 @@ class LogReviewScreen(TellerScreen):
     def _load(self, before_seq: int | None, *, count: bool = True) -> None:
         from teller.services.audit import audit_page
 
-        deps, session, flt = self.teller.deps, self.teller.session, self.filter
+        deps, flt = self.teller.deps, self.filter
 
         def call() -> Any:
-            return audit_page(deps, session, flt, before_seq=before_seq, limit=PAGE_SIZE)
+            return audit_page(deps.store, flt, before_seq=before_seq, limit=PAGE_SIZE)
 
         self.run_service(call, self._loaded)
 
     def _loaded(self, page: Any) -> None:
-        events = list(getattr(page, "events", page))
-        total = getattr(page, "total", None)
-        if total is not None:
-            self.total = total
-        more = getattr(page, "has_more", None)
-        self.has_more = bool(more) if more is not None else len(events) == PAGE_SIZE
+        events = list(page)
+        self.has_more = len(events) == PAGE_SIZE
         table = self.query_one("#log-table", DataTable)
         table.clear(columns=True)
         lang = self.lang
@@ -170,8 +165,7 @@ class LogReviewScreen(TellerScreen):
                           fit(e.action, 20), fit(e.result, 8), fit(e.subject or "", 20), key=str(e.seq))
         first = events[0].seq if events else 0
         last = events[-1].seq if events else 0
-        text = (t("log.page", lang, first=first, last=last, total=self.total) if self.total is not None
-                else t("log.page_nocount", lang, first=first, last=last))
+        text = t("log.page_nocount", lang, first=first, last=last) + f"  ({len(self.page_starts)})"
         self.query_one("#log-page", Static).update(text)
         self.last_seq = last
 
@@ -213,7 +207,6 @@ class LogReviewScreen(TellerScreen):
             action=str(action) if action is not Select.BLANK else None,
             customer_ref=self.query_one("#f-customer", Input).value.strip() or None)
         self.page_starts = [None]
-        self.total = None
         self._load(None)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -226,39 +219,34 @@ class LogReviewScreen(TellerScreen):
             self.app.push_screen(EventDetailDialog(e))
 
     def action_verify_chain(self) -> None:
-        from teller.services.audit import verify_audit_chain
+        from teller.services.audit import record_verification, verify_audit_chain
 
         bar = self.query_one("#chain-progress", ProgressBar)
         bar.display = True
-        bar.update(progress=0)
+        bar.update(total=None, progress=0)
         self.query_one("#chain-status", Static).update(self.tr("log.verifying"))
         app = self.teller
         deps, session = app.deps, app.session
 
-        def progress(*args: Any) -> None:
-            app.call_from_thread(self._chain_progress, *args)
+        def verify() -> Any:
+            with deps.store.unit_of_work() as uow:
+                total = uow.audit.head()[0]
+            app.call_from_thread(bar.update, total=max(total, 1), progress=0)
+            report = verify_audit_chain(deps.store, lambda n: app.call_from_thread(bar.update, progress=n),
+                                        every=max(1, total // 100))
+            record_verification(deps.store, report, terminal_id=deps.terminal_id,
+                                staff_id=session.staff_id if session else None, at=deps.clock.now())
+            return report
 
-        self.run_service(lambda: verify_audit_chain(deps, session, progress=progress), self._verified,
-                         failed=self._chain_failed)
-
-    def _chain_progress(self, *args: Any) -> None:
-        """Accepts (fraction), (done, total) or (step, fraction)."""
-        bar = self.query_one("#chain-progress", ProgressBar)
-        numbers = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
-        if len(numbers) >= 2 and numbers[1]:
-            bar.update(progress=min(1.0, numbers[0] / numbers[1]))
-        elif numbers:
-            bar.update(progress=min(1.0, float(numbers[-1])))
+        self.run_service(verify, self._verified, failed=self._chain_failed)
 
     def _verified(self, report: Any) -> None:
-        self.query_one("#chain-progress", ProgressBar).update(progress=1.0)
-        ok = bool(getattr(report, "ok", True))
-        count = getattr(report, "checked", None) or getattr(report, "count", None) or getattr(report, "head_seq", "")
-        if ok:
-            text = Text(self.tr("log.verify_ok", count=count), style="bold green")
+        bar = self.query_one("#chain-progress", ProgressBar)
+        bar.update(progress=bar.total or 1)
+        if report.ok:
+            text = Text(self.tr("log.verify_ok", count=report.checked), style="bold green")
         else:
-            message = getattr(report, "message", None) or getattr(report, "problem", None) or str(report)
-            text = Text(self.tr("log.verify_bad", message=message), style="bold red")
+            text = Text(self.tr("log.verify_bad", message=f"seq {report.bad_seq}: {report.why}"), style="bold red")
         self.query_one("#chain-status", Static).update(text)
 
     def _chain_failed(self, exc: Any) -> None:
