@@ -10,15 +10,13 @@ import pytest
 from textual.widgets import Checkbox
 
 from screens.app import TellerApp
-from tui_helpers import set_values, settle, sign_in  # type: ignore[import-not-found]
+from tui_helpers import make_home, set_values, settle, sign_in  # type: ignore[import-not-found]
 
 SIZE = (120, 40)
 
 
 @pytest.fixture
 def snap_home(home: Path, clock: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from conftest import make_home  # type: ignore[import-not-found]
-
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
     return make_home(home, clock, media_folders=(), demo_media=False)
 
