@@ -24,21 +24,19 @@ def register(sub: Any) -> None:
 
 
 def _deps(args: argparse.Namespace) -> Any:
-    """What sync needs: settings, the branch store, a clock. The full wiring when it exists."""
-    from teller.config import load_settings
+    """What sync needs — settings, the branch store, a clock — and nothing more.
 
-    settings = load_settings(getattr(args, "home", None))
-    try:
-        from teller.wiring import build_deps  # type: ignore[attr-defined]
-    except ImportError:
-        build_deps = None
-    if build_deps is not None:
-        return build_deps(settings)
+    Deliberately not `teller.wiring.build_deps`: that also opens (and on a fresh home creates) the master key, the
+    embedded CA and the printer, none of which a sync run (often from a scheduler) needs or should create.
+    `sync_once` takes any object with `.settings`, `.store`, `.clock`, so a full `Deps` works the same.
+    """
     from types import SimpleNamespace
 
     from db.store import open_store
+    from teller.config import load_settings
     from teller.ports import SystemClock
 
+    settings = load_settings(getattr(args, "home", None))
     return SimpleNamespace(settings=settings, store=open_store(settings), clock=SystemClock(), extras={})
 
 
