@@ -105,6 +105,10 @@ def issue_certificate(deps: Deps, session: StaffSession, req: IssueRequest,
         audit_alone(deps, session.staff_id, Action.APPROVAL_REFUSED, "refused", customer_ref=req.customer_id,
                     subject="issue_unverified", why=exc.message_en, binding=binding)
         raise
+    except (LifecycleError, NotFound) as exc:
+        audit_alone(deps, session.staff_id, Action.ISSUE, "refused", customer_ref=req.customer_id,
+                    kind=kind.value, why=exc.code, message=exc.message_en)
+        raise
 
     # 2-4. key, signature, PENDING row, media write with read-back
     new = produce_certificate(

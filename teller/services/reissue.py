@@ -75,6 +75,10 @@ def reissue(deps: Deps, session: StaffSession, serial: str, media_root: Path, pa
         audit_alone(deps, session.staff_id, Action.APPROVAL_REFUSED, "refused", subject="reissue",
                     why=exc.message_en, binding=binding)
         raise
+    except (LifecycleError, NotFound) as exc:
+        audit_alone(deps, session.staff_id, Action.REISSUE, "refused", subject=serial, why=exc.code,
+                    message=exc.message_en)
+        raise
 
     # same expiry instant as the old certificate; validity starts today 00:00 KST
     not_before, _ = kst_validity(today, kst_day(old.not_after))

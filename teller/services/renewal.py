@@ -107,6 +107,10 @@ def renew(deps: Deps, session: StaffSession, serial: str, media_root: Path, pass
         audit_alone(deps, session.staff_id, Action.APPROVAL_REFUSED, "refused", subject=gate, why=exc.message_en,
                     binding=binding)
         raise
+    except (LifecycleError, NotFound) as exc:
+        audit_alone(deps, session.staff_id, Action.RENEW, "refused", subject=serial, why=exc.code,
+                    message=exc.message_en)
+        raise
 
     if deps.settings.renewal_base == "old_expiry":
         last_day = add_years(expiry_day, deps.settings.validity_years)

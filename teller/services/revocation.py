@@ -70,12 +70,16 @@ def hold_binding(serial: str) -> str:
     return binding_for("hold", serial=serial)
 
 
-def _gated(deps: Deps, session: StaffSession, gate: str, binding: str, fn):
+def _gated(deps: Deps, session: StaffSession, gate: str, binding: str, fn, action: Action, serial: str):
+    """Run `fn`; audit approval refusals and lifecycle refusals in their own transaction (fn's rolled back)."""
     try:
         return fn()
     except ApprovalError as exc:
         audit_alone(deps, session.staff_id, Action.APPROVAL_REFUSED, "refused", subject=gate, why=exc.message_en,
                     binding=binding)
+        raise
+    except LifecycleError as exc:
+        audit_alone(deps, session.staff_id, action, "refused", subject=serial, why=exc.code, message=exc.message_en)
         raise
 
 
@@ -114,7 +118,7 @@ def revoke(deps: Deps, session: StaffSession, serial: str, reason: RevocationRea
         return StatusChangeResult(cert, transaction, receipt,
                                   f"인증서가 폐지되었습니다 (사유: {reason.label_ko}). 폐지는 되돌릴 수 없습니다")
 
-    return _gated(deps, session, "revoke", binding, run)
+    return _gated(deps, session, "revoke", binding, run, Action.REVOKE, serial)
 
 
 def hold(deps: Deps, session: StaffSession, serial: str, approval_id: str | None = None) -> StatusChangeResult:
@@ -151,7 +155,7 @@ def hold(deps: Deps, session: StaffSession, serial: str, approval_id: str | None
                                   f"효력정지되었습니다. {deps.settings.hold_max_days}일 안에 효력회복하지 않으면 "
                                   "자동으로 폐지됩니다")
 
-    return _gated(deps, session, "hold", binding, run)
+    return _gated(deps, session, "hold", binding, run, Action.HOLD, serial)
 
 
 def release(deps: Deps, session: StaffSession, serial: str) -> StatusChangeResult:
