@@ -16,7 +16,7 @@ from screens.widgets import SecretInput
 
 class ApprovalDialog(TellerDialog[str | None]):
     BINDINGS = [
-        Binding("f1", "submit", "승인", id="submit"),
+        Binding("f1", "submit", "승인", id="approve"),
         Binding("escape", "cancel", "취소", id="cancel"),
     ]
 

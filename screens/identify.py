@@ -134,7 +134,7 @@ class IdentifyScreen(TellerScreen):
 
     # -- the form --------------------------------------------------------------------------------------------
     def on_select_changed(self, event: Select.Changed) -> None:
-        if event.select.id == "doc-type" and event.value is not Select.BLANK:
+        if event.select.id == "doc-type" and not event.select.is_blank():
             self._show_doc_fields(str(event.value))
 
     def _show_doc_fields(self, doc_type: str) -> None:

@@ -70,7 +70,7 @@ class CustomerPasswordScreen(TellerDialog[tuple[str, str] | None]):
     """Handed to the customer: the password typed twice, a live ✓/✗ checklist per rule, nothing ever echoed."""
 
     BINDINGS = [
-        Binding("f1", "submit", "확인", id="submit"),
+        Binding("f1", "submit", "확인", id="pw_confirm"),
         Binding("escape", "cancel", "취소", id="cancel"),
     ]
 
@@ -136,7 +136,7 @@ class CertificateJobScreen(TellerScreen):
     BINDINGS = [
         Binding("f6", "reprint", "재출력", id="reprint"),
         Binding("escape", "close", "뒤로", id="back"),
-        Binding("f1", "close", "확인", id="submit"),
+        Binding("f1", "close", "확인", id="done"),
     ]
 
     def __init__(self, title_key: str, job: Job) -> None:
@@ -292,7 +292,7 @@ class IssueScreen(TellerScreen):
     """Kind and fee, the media to write to; F1 hands the password screen to the customer."""
 
     BINDINGS = [
-        Binding("f1", "hand_over", "고객 비밀번호", id="submit"),
+        Binding("f1", "hand_over", "고객 비밀번호", id="hand_over"),
         Binding("f8", "rescan", "매체 다시 찾기", id="refresh"),
         Binding("escape", "back", "뒤로", id="back"),
     ]
@@ -341,7 +341,7 @@ class IssueScreen(TellerScreen):
             self.tr("issue.fee", fee=won(fee, self.lang), years=settings.validity_years))
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        if event.select.id == "kind" and event.value is not Select.BLANK:
+        if event.select.id == "kind" and not event.select.is_blank():
             self._show_fee()
 
     def action_rescan(self) -> None:

@@ -4,7 +4,7 @@ expiring certificates and staff management."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from rich.text import Text
@@ -89,8 +89,8 @@ class LogReviewScreen(TellerScreen):
 
     BINDINGS = [
         Binding("f6", "apply_filter", "조회", id="filter"),
-        Binding("pagedown,f8", "next_page", "다음 쪽", id="next_page"),
-        Binding("pageup,f7", "prev_page", "이전 쪽", id="prev_page"),
+        Binding("pagedown,f8", "next_page", "다음 쪽", id="next_page", priority=True),
+        Binding("pageup,f7", "prev_page", "이전 쪽", id="prev_page", priority=True),
         Binding("f9", "verify_chain", "무결성 검증", id="verify_chain"),
         Binding("escape", "back", "뒤로", id="back"),
     ]
@@ -192,7 +192,7 @@ class LogReviewScreen(TellerScreen):
         day = date.fromisoformat(text)
         if end:
             day = day + timedelta(days=1)
-        return datetime.combine(day, time(0, 0), tzinfo=KST)
+        return datetime.combine(day, time(0, 0), tzinfo=KST).astimezone(timezone.utc)  # stored in UTC
 
     def action_apply_filter(self) -> None:
         try:
@@ -201,10 +201,11 @@ class LogReviewScreen(TellerScreen):
         except ValueError:
             self.notify(self.tr("identify.bad_date"), severity="error")
             return
-        action = self.query_one("#f-action", Select).value
+        select = self.query_one("#f-action", Select)
+        action = None if select.is_blank() else str(select.value)
         self.filter = AuditFilter(
             since=since, until=until, staff_id=self.query_one("#f-staff", Input).value.strip() or None,
-            action=str(action) if action is not Select.BLANK else None,
+            action=action,
             customer_ref=self.query_one("#f-customer", Input).value.strip() or None)
         self.page_starts = [None]
         self._load(None)

@@ -15,7 +15,7 @@ from screens.widgets import SecretInput
 
 class SignInScreen(TellerScreen):
     BINDINGS = [
-        Binding("f1", "submit", "로그인", id="submit"),
+        Binding("f1", "submit", "로그인", id="signin"),
     ]
 
     def __init__(self, signed_out: bool = False) -> None:
@@ -138,7 +138,7 @@ class SignInScreen(TellerScreen):
 class LockScreen(TellerDialog[bool]):
     """Covers the whole terminal; only the signed-in staff member's password unlocks it."""
 
-    BINDINGS = [Binding("f1", "submit", "잠금 해제", id="submit")]
+    BINDINGS = [Binding("f1", "submit", "잠금 해제", id="unlock")]
 
     def __init__(self, idle_minutes: int | None = None) -> None:
         super().__init__()
