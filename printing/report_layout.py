@@ -110,6 +110,8 @@ def _table(rows: list[list[Any]], widths: list[float], extra: list[tuple[Any, ..
         ("GRID", (0, 0), (-1, -1), 0.4, colors.Color(0.6, 0.6, 0.6)),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
         *extra,
     ]))
@@ -145,17 +147,17 @@ def daily_report(data: DailyReportData, *, invariant: bool = False) -> bytes:
             totals[a] += line.counts.get(a, 0)
         printed += line.receipts_printed
         expected += line.receipts_expected
-        rows.append([_m(f"{esc(line.staff_id)} {esc(line.staff_name)}")]
+        rows.append([printable(f"{line.staff_id} {line.staff_name}")]
                     + [str(line.counts.get(a, 0) or "-") for a in REPORT_ACTIONS]
                     + [fee(line.fees_krw), f"{line.receipts_printed}/{line.receipts_expected}"])
         if line.receipts_printed < line.receipts_expected:
             extra.append(("TEXTCOLOR", (-1, i), (-1, i), WARN))
-    rows.append([_p("합계 Total", _cell_bold)] + [str(totals[a]) for a in REPORT_ACTIONS]
+    rows.append(["합계 Total"] + [str(totals[a]) for a in REPORT_ACTIONS]
                 + [fee(data.total_fees_krw), f"{printed}/{expected}"])
     n = len(rows) - 1
-    extra += [("BACKGROUND", (0, n), (-1, n), colors.Color(0.95, 0.95, 0.95)), ("FONT", (1, n), (-1, n), BOLD, 7.6),
+    extra += [("BACKGROUND", (0, n), (-1, n), colors.Color(0.95, 0.95, 0.95)), ("FONT", (0, n), (-1, n), BOLD, 7.6),
               ("ALIGN", (1, 0), (-1, -1), "RIGHT")]
-    widths = [36 * mm] + [16 * mm] * len(REPORT_ACTIONS) + [20 * mm, 14 * mm]
+    widths = [29 * mm] + [17 * mm] * len(REPORT_ACTIONS) + [20 * mm, 14 * mm]
     story.append(_table(rows, widths, extra))
     if not data.tellers:
         story.append(_p("이 날 처리한 거래가 없습니다. (No transactions.)", _sub))

@@ -9,7 +9,10 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 CUPSD = shutil.which("cupsd") or ("/usr/sbin/cupsd" if Path("/usr/sbin/cupsd").exists() else None)
@@ -26,6 +29,18 @@ def available() -> str | None:
     if not Path("/usr/lib/cups/backend/cups-pdf").exists() or not CUPS_PDF_PPD.exists():
         return "printer-driver-cups-pdf not installed"
     return None
+
+
+@contextmanager
+def private_root() -> Iterator[Path]:
+    """A world-traversable folder directly under the temp dir: cupsd runs filters as user `lp`, which cannot
+    enter pytest's 0700 tmp_path tree to read the spooled job."""
+    root = Path(tempfile.mkdtemp(prefix="teller-cupsd-"))
+    os.chmod(root, 0o755)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 class PrivateCups:
