@@ -180,6 +180,21 @@ def world(template_home: Path, tmp_path: Path, clock: Any) -> Iterator[World]:
 
 
 @pytest.fixture
+def world_with(template_home: Path, tmp_path: Path, clock: Any) -> Iterator[Callable[..., World]]:
+    """A world with settings overrides, e.g. world_with(renewal_base="renewal_day")."""
+    made: list[World] = []
+
+    def make(**overrides: Any) -> World:
+        w = make_world(template_home, tmp_path / f"home{len(made)}", clock, **overrides)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close()
+
+
+@pytest.fixture
 def pg_world(template_home: Path, tmp_path: Path, clock: Any, pg_url: str) -> Iterator[World]:
     w = make_world(template_home, tmp_path / "home", clock, db_url=pg_url)
     yield w
