@@ -187,7 +187,7 @@ def audit_extract(data: AuditExtractData, *, invariant: bool = False) -> bytes:
         Spacer(1, 4),
         _m(f"<b>{esc(data.bank_name)} {esc(data.branch_name)}</b> · {len(data.rows)}건 (events)", _body),
         _p(f"작성 {kst(data.generated_at)} · 작성자 {data.generated_by}", _body),
-        _m(f"감사 기록 체인 (audit chain): <b>{_status(data.chain_ok)}</b>", _body),
+        _m(f"감사 기록 체인 (audit chain): <b>{_status(data.chain_ok if data.chain_checked else None)}</b>", _body),
         Spacer(1, 6),
     ]
     head = [_m(h, _cell_bold) for h in ("번호<br/>Seq", "일시 (KST)<br/>Time", "직원<br/>Staff", "단말<br/>Term.",

@@ -91,3 +91,4 @@ class AuditExtractData:
     generated_by: str
     rows: list[AuditExtractRow]
     chain_ok: bool
+    chain_checked: bool = True  # False when the chain could not be verified (then chain_ok means nothing)
