@@ -46,6 +46,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     lst.set_defaults(func=cmd_staff_list)
 
 
+def _pad(text: str, cells: int) -> str:
+    """Left-justify by terminal cells: Hangul takes two."""
+    import unicodedata
+
+    width = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    return text + " " * max(cells - width, 0)
+
+
 def _stdin_lines() -> list[str]:
     return [line.rstrip("\r\n") for line in sys.stdin.read().splitlines()]
 
@@ -97,12 +105,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     if out["staff"]:
         print("직원 (staff) — 비밀번호는 지금 한 번만 표시됩니다 (passwords are shown once):")
         for s in out["staff"]:
-            print(f"  {s['id']:6} {s['role']:8} {s['name']}  {s.get('password', '(입력한 비밀번호)')}")
+            print(f"  {s['id']:6} {s['role']:8} {_pad(s['name'], 8)} {s.get('password', '(입력한 비밀번호)')}")
     if out["demo_customers"]:
         print("교육용 가상 고객 (FAKE demo customers, training only):")
         for p in out["demo_customers"]:
             number = f" {p['document_number']}" if p["document_number"] else ""
-            print(f"  {p['name']:10} {p['rrn']} ({p['rrn_masked']}) {p['id_document']}{number} "
+            print(f"  {_pad(p['name'], 11)} {p['rrn']} ({p['rrn_masked']}) {p['id_document']}{number} "
                   f"발급일 {p['issue_date']} — {p['note']}")
     return 0
 

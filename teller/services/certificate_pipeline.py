@@ -171,7 +171,10 @@ def produce_certificate(
         crash_point("after_write")
     except BaseException as exc:
         why = exc.message_en if isinstance(exc, TellerError) else type(exc).__name__
-        fail_certificate(deps, session, record, action, why)
+        try:
+            fail_certificate(deps, session, record, action, why)
+        except Exception as cleanup:  # the row stays PENDING: reconciliation settles it at the next start
+            log.error("could not mark %s failed: %s", record.serial, type(cleanup).__name__)
         if isinstance(exc, TellerError) and not isinstance(exc, MediaError):
             raise MediaError(f"인증서를 매체에 저장하지 못했습니다: {exc.message}",
                              f"could not store the certificate on the media: {exc.message_en}") from exc
@@ -192,4 +195,7 @@ def undo_written(deps: Deps, session: StaffSession, new: NewCertificate, media_r
         delete_certificate_folder(media_root, new.folder)
     except Exception as exc:
         log.error("could not remove %s after a failed %s: %s", new.record.serial, action.value, type(exc).__name__)
-    fail_certificate(deps, session, new.record, action, why)
+    try:
+        fail_certificate(deps, session, new.record, action, why)
+    except Exception as exc:  # the row stays PENDING: reconciliation settles it at the next start
+        log.error("could not mark %s failed: %s", new.record.serial, type(exc).__name__)
