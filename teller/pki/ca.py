@@ -1,0 +1,298 @@
+"""EmbeddedCA: a local root + issuing CA with the Korean profile (a TEST CA, names from CAIdentity).
+
+Layout of ca_dir: root.der / root.key.pem, issuing.der / issuing.key.pem (PEM encrypted with the passphrase,
+mode 0600), ca-db.json (issued and revoked serials, written atomically), ca.lock (fcntl lock shared by
+processes). A threading lock serialises threads of one process.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from teller.config import CAIdentity, Settings
+from teller.domain import RevocationReason
+from teller.errors import CertificateError, LifecycleError, NotFound, StorageError, ValidationError
+from teller.pki import profile
+from teller.ports import CertificateRequest, Clock, SystemClock
+
+_REASON_FLAGS = {
+    RevocationReason.UNSPECIFIED: x509.ReasonFlags.unspecified,
+    RevocationReason.KEY_COMPROMISE: x509.ReasonFlags.key_compromise,
+    RevocationReason.AFFILIATION_CHANGED: x509.ReasonFlags.affiliation_changed,
+    RevocationReason.SUPERSEDED: x509.ReasonFlags.superseded,
+    RevocationReason.CESSATION_OF_OPERATION: x509.ReasonFlags.cessation_of_operation,
+    RevocationReason.CERTIFICATE_HOLD: x509.ReasonFlags.certificate_hold,
+    RevocationReason.PRIVILEGE_WITHDRAWN: x509.ReasonFlags.privilege_withdrawn,
+}
+_MAX_SERIAL = 2**63
+_MIN_SERIAL = 2**24  # ≥ 4 bytes when DER-encoded
+CRL_VALIDITY = timedelta(days=1)
+
+
+def _write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class EmbeddedCA:
+    """teller.ports.CertificateAuthority backed by files in ca_dir."""
+
+    def __init__(self, ca_dir: Path, identity: CAIdentity, root_cert: x509.Certificate, issuing_cert: x509.Certificate,
+                 issuing_key: rsa.RSAPrivateKey, clock: Clock, subject: profile.SubjectParams) -> None:
+        self.ca_dir = ca_dir
+        self.identity = identity
+        self.root_cert = root_cert
+        self.issuing_cert = issuing_cert
+        self._key = issuing_key
+        self._clock = clock
+        self._subject = subject
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------------------------------- opening
+    @classmethod
+    def open(cls, ca_dir: Path, identity: CAIdentity, passphrase: bytes, rsa_bits: int = 2048,
+             clock: Clock | None = None, *, bank_code: str = "004", bank_ou: str = "KMB",
+             corporate_ou: str = profile.CORPORATE_OU) -> "EmbeddedCA":
+        """Open the CA in ca_dir, creating root and issuing CA on first use."""
+        if rsa_bits < 2048:
+            raise ValidationError("CA 키는 RSA 2048비트 이상이어야 합니다", "CA keys must be RSA-2048 or larger")
+        if not passphrase:
+            raise ValidationError("CA 키 암호가 비어 있습니다", "the CA key passphrase is empty")
+        clock = clock or SystemClock()
+        ca_dir = Path(ca_dir)
+        try:
+            ca_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StorageError(f"CA 폴더를 만들 수 없습니다: {ca_dir}", f"cannot create the CA folder {ca_dir}: {exc}") from None
+        subject = profile.SubjectParams(org=identity.org, bank_ou=bank_ou, bank_code=bank_code, corporate_ou=corporate_ou)
+        with cls._file_lock(ca_dir):
+            if not (ca_dir / "issuing.der").exists():
+                cls._create(ca_dir, identity, passphrase, rsa_bits, clock)
+            try:
+                root = x509.load_der_x509_certificate((ca_dir / "root.der").read_bytes())
+                issuing = x509.load_der_x509_certificate((ca_dir / "issuing.der").read_bytes())
+                key = serialization.load_pem_private_key((ca_dir / "issuing.key.pem").read_bytes(), passphrase)
+            except (OSError, ValueError) as exc:
+                raise CertificateError("CA 인증서나 키를 열 수 없습니다 (암호 또는 파일 확인)",
+                                       f"cannot open the CA certificate or key (check passphrase/files): {exc}") from None
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise CertificateError("CA 키 형식이 올바르지 않습니다", "the CA key is not RSA")
+        return cls(ca_dir, identity, root, issuing, key, clock, subject)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, passphrase: bytes, clock: Clock | None = None) -> "EmbeddedCA":
+        return cls.open(settings.ca_dir, settings.ca, passphrase, settings.rsa_bits, clock,
+                        bank_code=settings.bank_code, bank_ou=settings.bank_ou)
+
+    @staticmethod
+    @contextmanager
+    def _file_lock(ca_dir: Path) -> Iterator[None]:
+        fd = os.open(ca_dir / "ca.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    @staticmethod
+    def _create(ca_dir: Path, identity: CAIdentity, passphrase: bytes, bits: int, clock: Clock) -> None:
+        now = clock.now()
+        root_key = rsa.generate_private_key(65537, bits)
+        issuing_key = rsa.generate_private_key(65537, bits)
+        root_name = x509.Name([
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "KR"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, identity.root_org),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Korea Certification Authority Central (TEST)"),
+            x509.NameAttribute(NameOID.COMMON_NAME, identity.root_cn),
+        ])
+        issuing_name = x509.Name([
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "kr"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, identity.org),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "AccreditedCA"),
+            x509.NameAttribute(NameOID.COMMON_NAME, identity.issuing_cn),
+        ])
+        ca_usage = x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                 data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                                 encipher_only=False, decipher_only=False)
+        root_ski = x509.SubjectKeyIdentifier.from_public_key(root_key.public_key())
+        root = (
+            x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
+            .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=20 * 365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
+            .add_extension(ca_usage, critical=True)
+            .add_extension(root_ski, critical=False)
+            .sign(root_key, hashes.SHA256())
+        )
+        issuing = (
+            x509.CertificateBuilder().subject_name(issuing_name).issuer_name(root_name)
+            .public_key(issuing_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=10 * 365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(ca_usage, critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(issuing_key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(root_ski), critical=False)
+            .sign(root_key, hashes.SHA256())
+        )
+        enc = serialization.BestAvailableEncryption(passphrase)
+        pem = serialization.Encoding.PEM
+        pkcs8 = serialization.PrivateFormat.PKCS8
+        _write_atomic(ca_dir / "root.key.pem", root_key.private_bytes(pem, pkcs8, enc))
+        _write_atomic(ca_dir / "issuing.key.pem", issuing_key.private_bytes(pem, pkcs8, enc))
+        _write_atomic(ca_dir / "root.der", root.public_bytes(serialization.Encoding.DER), 0o644)
+        _write_atomic(ca_dir / "issuing.der", issuing.public_bytes(serialization.Encoding.DER), 0o644)  # last: marks done
+
+    # ------------------------------------------------------------------------------------------- database
+    @property
+    def _db_path(self) -> Path:
+        return self.ca_dir / "ca-db.json"
+
+    def _read_db(self) -> dict[str, Any]:
+        try:
+            raw = self._db_path.read_bytes()
+        except FileNotFoundError:
+            return {"issued": {}, "revoked": {}, "sequence": 0, "crl_number": 0}
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise StorageError("CA 데이터베이스 파일이 손상되었습니다", f"the CA database file is corrupt: {exc}") from None
+
+    def _write_db(self, db: dict[str, Any]) -> None:
+        _write_atomic(self._db_path, json.dumps(db, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8"))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[dict[str, Any]]:
+        """Thread lock + process lock; re-read the database, yield it, write it when the block succeeds."""
+        with self._lock, self._file_lock(self.ca_dir):
+            db = self._read_db()
+            yield db
+            self._write_db(db)
+
+    # ------------------------------------------------------------------------------------------- port
+    def issue(self, request: CertificateRequest) -> x509.Certificate:
+        try:
+            public_key = serialization.load_der_public_key(request.public_key_der)
+        except ValueError as exc:
+            raise ValidationError("공개키 형식이 올바르지 않습니다", f"bad subscriber public key: {exc}") from None
+        if not isinstance(public_key, rsa.RSAPublicKey) or public_key.key_size < 2048:
+            raise ValidationError("가입자 키는 RSA 2048비트 이상이어야 합니다", "subscriber keys must be RSA-2048+")
+        if request.not_before.tzinfo is None or request.not_after <= request.not_before:
+            raise ValidationError("유효기간이 올바르지 않습니다", "invalid validity period")
+        if len(request.vid) != 32:
+            raise ValidationError("VID는 SHA-256 32바이트여야 합니다", "the VID must be 32 bytes (SHA-256)")
+        issued_on = self._clock.now().astimezone(profile.KST).date()
+        with self._transaction() as db:
+            db["sequence"] = int(db.get("sequence", 0)) + 1
+            serial = self._new_serial(db)
+            builder = (
+                x509.CertificateBuilder()
+                .subject_name(profile.subject_name(request.real_name, request.kind, self._subject, issued_on, db["sequence"]))
+                .issuer_name(self.issuing_cert.subject)
+                .public_key(public_key)
+                .serial_number(serial)
+                .not_valid_before(request.not_before)
+                .not_valid_after(request.not_after)
+            )
+            builder = profile.add_subscriber_extensions(
+                builder, subscriber_key=public_key, issuer_cert=self.issuing_cert, kind=request.kind,
+                real_name=request.real_name, vid=request.vid, identity=self.identity,
+            )
+            cert = builder.sign(self._key, hashes.SHA256())
+            db["issued"][str(serial)] = {
+                "issued_at": self._clock.now().isoformat(),
+                "kind": request.kind.value,
+                "not_after": request.not_after.isoformat(),
+            }
+        return cert
+
+    @staticmethod
+    def _new_serial(db: dict[str, Any]) -> int:
+        while True:
+            serial = _MIN_SERIAL + secrets.randbelow(_MAX_SERIAL - _MIN_SERIAL)
+            if str(serial) not in db["issued"]:
+                return serial
+
+    def revoke(self, serial: int, reason: RevocationReason, when: datetime) -> None:
+        if when.tzinfo is None:
+            raise ValidationError("폐지 시각에 시간대가 없습니다", "revocation time must be timezone-aware")
+        with self._transaction() as db:
+            if str(serial) not in db["issued"]:
+                raise NotFound(f"이 CA가 발급하지 않은 일련번호입니다: {serial:x}", f"unknown serial {serial:x}")
+            previous = db["revoked"].get(str(serial))
+            if previous and previous["reason"] != RevocationReason.CERTIFICATE_HOLD.value:
+                raise LifecycleError("이미 폐지된 인증서입니다", "the certificate is already revoked")
+            db["revoked"][str(serial)] = {"reason": reason.value, "when": when.astimezone(timezone.utc).isoformat()}
+
+    def release_hold(self, serial: int) -> None:
+        """Lift a certificate hold (효력회복): the serial leaves the next CRL (RFC 5280 removeFromCRL semantics)."""
+        with self._transaction() as db:
+            entry = db["revoked"].get(str(serial))
+            if not entry or entry["reason"] != RevocationReason.CERTIFICATE_HOLD.value:
+                raise LifecycleError("효력정지 상태가 아닌 인증서입니다", "the certificate is not on hold")
+            del db["revoked"][str(serial)]
+
+    def crl(self) -> bytes:
+        now = self._clock.now()
+        with self._transaction() as db:
+            db["crl_number"] = int(db.get("crl_number", 0)) + 1
+            builder = (
+                x509.CertificateRevocationListBuilder()
+                .issuer_name(self.issuing_cert.subject)
+                .last_update(now)
+                .next_update(now + CRL_VALIDITY)
+                .add_extension(x509.CRLNumber(db["crl_number"]), critical=False)
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()), critical=False)
+            )
+            for serial, entry in sorted(db["revoked"].items(), key=lambda kv: int(kv[0])):
+                revoked = (x509.RevokedCertificateBuilder().serial_number(int(serial))
+                           .revocation_date(datetime.fromisoformat(entry["when"])))
+                reason = RevocationReason(entry["reason"])
+                if reason is not RevocationReason.UNSPECIFIED:  # RFC 5280: omit reasonCode for unspecified
+                    revoked = revoked.add_extension(x509.CRLReason(_REASON_FLAGS[reason]), critical=False)
+                builder = builder.add_revoked_certificate(revoked.build())
+            crl = builder.sign(self._key, hashes.SHA256())
+        return crl.public_bytes(serialization.Encoding.DER)
+
+    def chain(self) -> Sequence[x509.Certificate]:
+        return (self.issuing_cert, self.root_cert)
+
+    def knows(self, serial: int) -> bool:
+        with self._lock, self._file_lock(self.ca_dir):
+            return str(serial) in self._read_db()["issued"]
+
+    def issued_serials(self) -> Sequence[int]:
+        with self._lock, self._file_lock(self.ca_dir):
+            return sorted(int(s) for s in self._read_db()["issued"])
+
+    def revoked_serials(self) -> dict[int, RevocationReason]:
+        with self._lock, self._file_lock(self.ca_dir):
+            return {int(s): RevocationReason(e["reason"]) for s, e in self._read_db()["revoked"].items()}
