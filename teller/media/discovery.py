@@ -134,11 +134,11 @@ def _is_removable_device(entry: MountEntry, sysfs: Path) -> bool:
     dev = sysfs / "dev" / "block" / f"{entry.major}:{entry.minor}"
     try:
         real = Path(os.path.realpath(dev))
+        if not real.is_dir():
+            return False
+        disk = real.parent if (real / "partition").exists() else real
     except OSError:
         return False
-    if not real.exists():
-        return False
-    disk = real.parent if (real / "partition").exists() else real
     if _read_text(disk / "removable") == "1":
         return True
     return any(part.startswith(("usb", "mmc")) for part in real.parts)
@@ -233,9 +233,12 @@ def find_media(
 
     removable: list[MediaInfo] = []
     for entry in removable_mounts(text, sysfs=sysfs, desktop_roots=desktop_roots):
-        root = entry.mount_point
-        label = labels.get(os.path.realpath(entry.source)) if entry.source.startswith("/") else None
-        free, ro, present = _probe(root, "ro" in entry.options or "ro" in entry.super_options)
+        try:
+            root = entry.mount_point
+            label = labels.get(os.path.realpath(entry.source)) if entry.source.startswith("/") else None
+            free, ro, present = _probe(root, "ro" in entry.options or "ro" in entry.super_options)
+        except (OSError, ValueError):
+            continue  # an odd mount is skipped, never shown as an error
         removable.append(
             MediaInfo(root, label or root.name or str(root), "removable", free, ro, present, entry.fs_type,
                       entry.source)
@@ -244,7 +247,10 @@ def find_media(
     result.extend(sorted(removable, key=lambda m: (m.label, str(m.root))))
 
     for folder in settings.media_folders:
-        path = Path(os.path.abspath(Path(folder).expanduser()))
+        try:
+            path = Path(os.path.abspath(Path(folder).expanduser()))
+        except (RuntimeError, OSError, ValueError):  # e.g. "~nobody-here"
+            path = Path(os.path.abspath(folder))
         if path in seen:
             continue
         seen.add(path)

@@ -31,6 +31,7 @@ from teller.media._fs import (
     media_lock,
     media_missing,
     media_read_only,
+    nfc,
     remove_tree,
     write_new_file,
 )
@@ -56,6 +57,19 @@ class RecoveryReport:
 # ----------------------------------------------------------------------------------------------- recovery
 
 
+def _folder_exists(user_dirs_: list[Path], name: str) -> bool:
+    """A visible folder of that name (compared in NFC) in any of the USER directories."""
+    want = nfc(name)
+    for d in user_dirs_:
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        if any(nfc(n) == want and (d / n).is_dir() for n in names if not n.startswith(".")):
+            return True
+    return False
+
+
 def _recover_user_dir(user_dir: Path, siblings: list[Path], report: RecoveryReport) -> bool:
     """Clean one USER directory; `siblings` are all USER spellings of the same CA (where a folder may live)."""
     try:
@@ -72,12 +86,13 @@ def _recover_user_dir(user_dir: Path, siblings: list[Path], report: RecoveryRepo
         elif name.startswith(BAK_PREFIX) and not name.endswith(BAK_NAME_SUFFIX):
             marker = user_dir / (name + BAK_NAME_SUFFIX)
             try:
-                original = marker.read_text(encoding="utf-8").strip()
-                check_name(original, "user folder")
-            except (OSError, UnicodeDecodeError, MediaError):
+                original = os.fsdecode(marker.read_bytes())
+            except OSError:
+                original = ""
+            if not original or original.startswith(".") or "/" in original or "\0" in original:
                 # Cannot tell whose backup this is: keep the customer's data rather than guess.
                 continue
-            if any((d / original).is_dir() for d in siblings):
+            if _folder_exists(siblings, original):
                 remove_tree(path)
                 report.removed_backups.append(path)
             else:
@@ -138,10 +153,20 @@ def recover_media(media_root: Path) -> RecoveryReport:
 
 
 def _existing_target(root: Path, ca: str, user: str) -> Path | None:
-    """The subject's folder if it already exists under any USER spelling of this CA."""
+    """The subject's folder if it already exists under any USER spelling of this CA, also when another system wrote
+    its name decomposed (NFD, as macOS does)."""
     for ca_name, user_dir in user_dirs(root):
-        if ca_name == ca and (user_dir / user).is_dir():
+        if nfc(ca_name) != ca:
+            continue
+        if (user_dir / user).is_dir():
             return user_dir / user
+        try:
+            names = os.listdir(user_dir)
+        except OSError:
+            continue
+        for name in names:
+            if not name.startswith(".") and nfc(name) == user and (user_dir / name).is_dir():
+                return user_dir / name
     return None
 
 
@@ -263,7 +288,7 @@ def _write_locked(
             # Say whose backup it is before moving the folder aside, so a crash right after can be undone.
             bak_id = uuid.uuid4().hex
             marker = existing.parent / f"{BAK_PREFIX}{bak_id}{BAK_NAME_SUFFIX}"
-            write_new_file(marker, existing.name.encode("utf-8"))
+            write_new_file(marker, os.fsencode(existing.name))
             backup = existing.parent / f"{BAK_PREFIX}{bak_id}"
             os.rename(existing, backup)
             fsync_dir(existing.parent)

@@ -260,3 +260,16 @@ def test_next_write_cleans_a_stale_temp_folder(media: Path) -> None:
     write_certificate_folder(media, CA, "cn=other,o=yessign,c=kr", files, expect_files(files))
     assert not stale.exists()
     assert hidden_entries(media) == []
+
+
+def test_replace_finds_a_folder_another_system_named_in_nfd(media: Path) -> None:
+    nfd = unicodedata.normalize("NFD", SUBJECT)
+    old_folder = media / "NPKI" / CA / "USER" / nfd
+    old_folder.mkdir(parents=True)
+    (old_folder / "signCert.der").write_bytes(b"old")
+    with pytest.raises(MediaError):
+        write_certificate_folder(media, CA, SUBJECT, sample_files(), lambda _: None)  # same subject
+    new = sample_files("new")
+    path = write_certificate_folder(media, CA, SUBJECT, new, expect_files(new), replace=True)
+    assert os.listdir(path.parent) == [SUBJECT]
+    assert read_folder(path) == new
