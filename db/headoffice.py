@@ -22,10 +22,12 @@ row; the first change to this schema should start a separate Alembic branch (its
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any
 
@@ -194,16 +196,21 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@lru_cache(maxsize=4096)
+def _forbidden_key(key: str) -> bool:
+    return key.lower().replace("_", "").replace("-", "") in FORBIDDEN_DETAIL_KEYS
+
+
 def secret_in_details(details: Any, path: str = "details") -> str | None:
     """Where a payload's details would leak a secret (forbidden key or full RRN value), else None."""
     if isinstance(details, dict):
         for key, value in details.items():
-            norm = str(key).lower().replace("_", "").replace("-", "")
-            if norm in FORBIDDEN_DETAIL_KEYS:
+            if _forbidden_key(str(key)):
                 return f"{path}.{key}"
-            found = secret_in_details(value, f"{path}.{key}")
-            if found:
-                return found
+            if isinstance(value, (dict, list, tuple)) or (isinstance(value, str) and _FULL_RRN.search(value)):
+                found = secret_in_details(value, f"{path}.{key}")
+                if found:
+                    return found
     elif isinstance(details, (list, tuple)):
         for i, value in enumerate(details):
             found = secret_in_details(value, f"{path}[{i}]")
@@ -375,9 +382,12 @@ class HeadOffice:
         self, conn: Connection, branch_id: str, watermark: int, prefix: list[AuditEvent], last_hash: str
     ) -> int:
         now = _now()
-        rows = [_row(e, now) for e in prefix]
-        for start in range(0, len(rows), INSERT_CHUNK):
-            conn.execute(self._insert_ignore(ho_events), rows[start:start + INSERT_CHUNK])
+        if self._dialect == "postgresql":
+            _copy_insert_ignore(conn, prefix, now)
+        else:
+            rows = [_row(e, now) for e in prefix]
+            for start in range(0, len(rows), INSERT_CHUNK):
+                conn.execute(self._insert_ignore(ho_events), rows[start:start + INSERT_CHUNK])
         new_watermark = prefix[-1].seq
         stored = conn.execute(
             select(func.count()).select_from(ho_events).where(
@@ -532,6 +542,26 @@ def make_upstream(settings: Settings) -> HeadOffice:
 
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     return HeadOffice(url)
+
+
+_COPY_COLUMNS = ", ".join(c.name for c in ho_events.columns)
+
+
+def _copy_insert_ignore(conn: Connection, events: list[AuditEvent], received_at: datetime) -> None:
+    """PostgreSQL bulk path, same semantics as the executemany one: COPY the batch into a per-connection
+    staging table (rows vanish at commit or rollback), then `INSERT … SELECT … ON CONFLICT DO NOTHING` — one
+    round trip for the rows instead of one statement per event, inside the batch's transaction."""
+    raw = conn.connection.driver_connection  # the psycopg connection of this transaction
+    with raw.cursor() as cur:  # type: ignore[union-attr]
+        cur.execute("CREATE TEMP TABLE IF NOT EXISTS ho_events_in (LIKE ho_events) ON COMMIT DELETE ROWS")
+        with cur.copy(f"COPY ho_events_in ({_COPY_COLUMNS}) FROM STDIN") as copy:
+            dumps = json.dumps
+            for e in events:
+                copy.write_row((e.branch_id, e.seq, e.event_id, e.at, e.terminal_id, e.staff_id, str(e.action),
+                                e.result, e.customer_ref, e.subject, dumps(e.details, ensure_ascii=False),
+                                e.prev_hash, e.hash, received_at))
+        cur.execute(f"INSERT INTO ho_events ({_COPY_COLUMNS}) SELECT {_COPY_COLUMNS} FROM ho_events_in "
+                    "ON CONFLICT DO NOTHING")
 
 
 def _row(e: AuditEvent, received_at: datetime) -> dict[str, Any]:
