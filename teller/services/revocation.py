@@ -4,9 +4,9 @@ Revocation is permanent: the CA revokes first (the security-relevant step), then
 same unit of work that consumed the approval; a database failure after the CA step is repaired by
 reconciliation (CRL says revoked, database says active → recorded as revoked).
 
-Holds: the `CertificateAuthority` port has no "un-revoke", so a hold is kept in the branch database (status HELD,
-`hold_until`) and only becomes a CA revocation when it expires. If the CA offers `release(serial)`, the hold is
-also published on the CRL as certificateHold and released there.
+Holds: the `CertificateAuthority` port has no "un-revoke". When the CA offers `release_hold(serial)` (the embedded
+CA does), a hold is published on the CRL as certificateHold and lifted there on release; with a CA without it, the
+hold is kept in the branch database only (status HELD, `hold_until`) and becomes a CA revocation when it expires.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class StatusChangeResult:
 
 
 def _ca_supports_hold(deps: Deps) -> bool:
-    return callable(getattr(deps.ca, "release", None))
+    return callable(getattr(deps.ca, "release_hold", None))
 
 
 def revoke_at_ca(deps: Deps, serial: str, reason: RevocationReason, when: datetime) -> bool:
@@ -172,7 +172,7 @@ def release(deps: Deps, session: StaffSession, serial: str) -> StatusChangeResul
         customer = uow.customers.get(cert.customer_id)
         transaction = new_transaction(uow, deps, now)
         if _ca_supports_hold(deps):
-            deps.ca.release(int(cert.serial, 16))  # type: ignore[attr-defined]
+            deps.ca.release_hold(int(cert.serial, 16))  # type: ignore[attr-defined]
         cert.status = CertStatus.ACTIVE
         cert.held_at = None
         cert.hold_until = None
