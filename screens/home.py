@@ -136,6 +136,8 @@ class HomeScreen(TellerScreen):
         for action, count in counts.items():
             label = t(labels[action], lang) if action in labels else action
             lines.append(t("home.count", lang, label=label, count=count))
+        if not lines:
+            lines.append(t("home.nothing_today", lang))
         fees = getattr(summary, "fees_krw", None)
         if fees is not None:
             lines.append(t("home.fees", lang, fee=won(int(fees), lang)))
@@ -143,10 +145,15 @@ class HomeScreen(TellerScreen):
 
     @staticmethod
     def _alerts_text(summary: Any, lang: str) -> str:
-        alerts = list(getattr(summary, "alerts", []) or [])
+        alerts = []
+        for attr in ("approvals_granted", "approvals_refused", "sign_in_failures", "failed_actions",
+                     "pending_certificates"):
+            count = int(getattr(summary, attr, 0) or 0)
+            if count:
+                alerts.append(t(f"home.alert.{attr}", lang, count=count))
         if not alerts:
             return t("home.no_alerts", lang)
-        return "\n".join(f"• {a}" for a in alerts[:8])
+        return "\n".join(f"• {a}" for a in alerts)
 
     @staticmethod
     def _sync_text(sync: Any, lang: str) -> str:

@@ -59,13 +59,13 @@ def fill_certificates(table: DataTable[Any], certs: list[CertificateRecord], lan
     from screens.strings import t
 
     table.clear(columns=True)
-    table.add_column(t("col.serial", lang), width=18, key="serial")
-    table.add_column(t("col.kind", lang), width=22, key="kind")
-    table.add_column(t("col.status", lang), width=8, key="status")
+    table.add_column(t("col.serial", lang), width=16, key="serial")
+    table.add_column(t("col.kind", lang), width=14, key="kind")
+    table.add_column(t("col.status", lang), width=7, key="status")
     table.add_column(t("col.valid_to", lang), width=10, key="valid_to")
     for cert in sorted(certs, key=lambda c: c.created_at, reverse=True):
-        table.add_row(fit(cert.serial, 18), fit(kind_label(cert.kind, lang), 22),
-                      fit(status_label(cert.status, lang), 8), kst_date(cert.not_after), key=cert.serial)
+        table.add_row(fit(cert.serial, 16), fit(kind_label(cert.kind, lang), 14),
+                      fit(status_label(cert.status, lang), 7), kst_date(cert.not_after), key=cert.serial)
 
 
 class IdentifyScreen(TellerScreen):
@@ -101,7 +101,7 @@ class IdentifyScreen(TellerScreen):
                 yield TLabel("identify.mrz2", id="mrz2-label", classes="field-label")
                 yield Input(id="mrz2", max_length=44)
                 yield TLabel("identify.issue_date", classes="field-label")
-                yield Input(id="issue-date", max_length=10, restrict=r"[0-9\-]*", placeholder="2015-03-02")
+                yield Input(id="issue-date", max_length=10, restrict=r"[0-9\-]*", placeholder="YYYY-MM-DD")
                 yield Checkbox("", id="photo")
                 yield TButton("identify.button", id="identify", variant="primary")
             with Vertical(id="identify-side", classes="panel"):

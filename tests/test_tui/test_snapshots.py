@@ -3,6 +3,7 @@ folders shown (free space varies), no serials or paths on these screens. Update 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,15 +11,17 @@ import pytest
 from textual.widgets import Checkbox
 
 from screens.app import TellerApp
-from tui_helpers import make_home, set_values, settle, sign_in  # type: ignore[import-not-found]
+from tui_helpers import close_home, make_home, set_values, settle, sign_in  # type: ignore[import-not-found]
 
 SIZE = (120, 40)
 
 
 @pytest.fixture
-def snap_home(home: Path, clock: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+def snap_home(tui_templates: Any, tmp_path: Path, clock: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
-    return make_home(home, clock, media_folders=(), demo_media=False)
+    h = make_home(*tui_templates["demo"], tmp_path / "tui-home", clock, media_folders=(), demo_media=False)
+    yield h
+    close_home(h)
 
 
 def app_for(h: Any) -> TellerApp:
@@ -65,17 +68,10 @@ def test_identify_screen_after_check(snap_compare: Any, snap_home: Any) -> None:
 
 def test_customer_password_screen(snap_compare: Any, snap_home: Any) -> None:
     async def password_screen(pilot: Any) -> None:
+        from screens.issue import CustomerPasswordScreen
+
         await sign_in(pilot, "t001", snap_home.passwords["t001"])
-        await pilot.press("f2")
-        await settle(pilot)
-        person = snap_home.people["홍길동"]
-        set_values(pilot.app, {"#name": person.name, "#rrn": person.rrn})
-        pilot.app.screen.query_one("#photo", Checkbox).value = True
-        await pilot.press("f1")
-        await settle(pilot)
-        await pilot.press("f3")
-        await settle(pilot)
-        await pilot.press("f1")
+        await pilot.app.push_screen(CustomerPasswordScreen())
         await settle(pilot)
         set_values(pilot.app, {"#pw1": "abc123!", "#pw2": "abc"})
         await pilot.pause()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import shutil
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,16 +23,13 @@ class TuiHome:
     clock: Any
 
 
-def make_home(home: Path, clock: Any, *, demo: bool = True, **overrides: Any) -> TuiHome:
+def build_template(home: Path, clock: Any, *, demo: bool = True) -> tuple[dict[str, str], dict[str, Any]]:
+    """Initialise a branch at `home` as `teller init [--demo]` does (CA keys, staff hashes: the slow part), then
+    close it so the folder can be copied for each test."""
     from teller.services import setup
     from teller.wiring import build_deps
 
-    media = home.parent / "usb-stick"
-    media.mkdir(exist_ok=True)
-    options: dict[str, Any] = dict(rsa_bits=2048, media_folders=(media,), demo_media=False, printer="pdf")
-    options.update(overrides)
-    settings = load_settings(home, env={}, **options)
-    deps = build_deps(settings, clock=clock)
+    deps = build_deps(load_settings(home, env={}, rsa_bits=2048), clock=clock)
     setup.initialise_branch(deps)
     passwords: dict[str, str] = {}
     people: dict[str, Any] = {}
@@ -39,7 +37,33 @@ def make_home(home: Path, clock: Any, *, demo: bool = True, **overrides: Any) ->
         seed = setup.seed_demo_branch(deps)
         passwords = {s.staff_id: s.password for s in seed.staff}
         people = {p.name: p for p in seed.people}
-    return TuiHome(deps, settings, media, passwords, people, clock)
+    dispose = getattr(deps.store, "dispose", None)
+    if dispose is not None:
+        dispose()
+    return passwords, people
+
+
+def make_home(template: Path, passwords: dict[str, str], people: dict[str, Any], home: Path, clock: Any,
+              **overrides: Any) -> TuiHome:
+    """A private copy of the template branch with a tmp media folder; `overrides` are settings."""
+    from teller.wiring import build_deps
+
+    if home.exists():
+        shutil.rmtree(home)
+    shutil.copytree(template, home)
+    media = home.parent / "usb-stick"
+    media.mkdir(exist_ok=True)
+    options: dict[str, Any] = dict(rsa_bits=2048, media_folders=(media,), demo_media=False, printer="pdf")
+    options.update(overrides)
+    settings = load_settings(home, env={}, **options)
+    deps = build_deps(settings, clock=clock)
+    return TuiHome(deps, settings, media, dict(passwords), dict(people), clock)
+
+
+def close_home(h: TuiHome) -> None:
+    dispose = getattr(h.deps.store, "dispose", None)
+    if dispose is not None:
+        dispose()
 
 
 def asynctest(fn: Callable[..., Awaitable[None]]) -> Callable[..., None]:
