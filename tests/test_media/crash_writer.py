@@ -15,6 +15,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 CA = "yessign"
@@ -41,7 +42,7 @@ def main(root: Path, seed: int) -> None:
     slow = os.environ.get("CRASH_WRITER_SLOW") == "1"
     rng = random.Random(seed)
 
-    def make_verify(expected: dict[str, bytes]):
+    def make_verify(expected: dict[str, bytes]) -> Callable[[Path], None]:
         want = {name: hashlib.sha256(data).hexdigest() for name, data in expected.items()}
 
         def verify(folder: Path) -> None:

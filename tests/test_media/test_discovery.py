@@ -152,7 +152,7 @@ def test_mountinfo_parsing_unescapes_and_keeps_optional_fields(tmp_path: Path) -
 def test_a_hung_probe_gives_up_instead_of_freezing() -> None:
     release = threading.Event()
     try:
-        assert _guarded(lambda: release.wait(30), "unknown", timeout=0.05) == ("unknown", False)
+        assert _guarded(lambda: "done" if release.wait(30) else "late", "unknown", timeout=0.05) == ("unknown", False)
         assert _guarded(lambda: 42, 0) == (42, True)
         assert _guarded(lambda: 1 // 0, -1) == (-1, False)
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -50,11 +51,13 @@ def _npki_files(key: rsa.RSAPrivateKey) -> dict[str, bytes]:
     }
 
 
-def _verify_with(password: str):
+def _verify_with(password: str) -> Callable[[Path], None]:
     def verify(folder: Path) -> None:
         cert = x509.load_der_x509_certificate((folder / "signCert.der").read_bytes())
         decrypted = keyfile.decrypt_private_key((folder / "signPri.key").read_bytes(), password)
-        if decrypted.private_key.public_key().public_numbers() != cert.public_key().public_numbers():
+        spki = serialization.PublicFormat.SubjectPublicKeyInfo
+        mine = decrypted.private_key.public_key().public_bytes(serialization.Encoding.DER, spki)
+        if mine != cert.public_key().public_bytes(serialization.Encoding.DER, spki):
             raise ValueError("key does not belong to the certificate")
         if decrypted.random_num is None:
             raise ValueError("randomNum missing from the key")
