@@ -156,7 +156,8 @@ def media_error_from_os(exc: OSError, where: Path, doing: str) -> MediaError:
     """Korean message for the teller; the English one keeps errno and path for the log and support."""
     ko = _ERRNO_KO.get(exc.errno or 0, "매체에 쓰는 중 오류가 발생했습니다")
     code = errno.errorcode.get(exc.errno or 0, "?")
-    en = f"media {doing} failed at {where}: [Errno {exc.errno}] {exc.strerror or exc} ({code})"
+    at = exc.filename if exc.filename else where  # the entry the kernel refused, when it says
+    en = f"media {doing} failed at {at}: [Errno {exc.errno}] {exc.strerror or exc} ({code})"
     return MediaError(f"{ko}. 인증서가 기록되지 않았습니다.", en) if doing == "write" else MediaError(ko, en)
 
 
