@@ -1,7 +1,8 @@
 """A writer process killed with SIGKILL at random moments never leaves a partial certificate folder.
 
-Each trial starts crash_writer.py on a fresh medium, kills it 0–30 ms after it is ready (it writes version 0, then
-keeps replacing it), and checks the medium: before recovery the subject's folder is absent or byte-identical to a
+Each trial starts crash_writer.py on a fresh medium (it writes version 0, then keeps replacing it), waits until it has
+committed a random 0–3 versions, kills it a random 0–15 ms later (so kills land in the first write and in replaces
+however fast or loaded the machine is), and checks the medium: before recovery the subject's folder is absent or byte-identical to a
 version the writer meant; after `recover_media` no hidden leftover remains and the folder is the last committed
 version (or the one being committed when the kill landed), and the medium takes a new write.
 """
@@ -24,7 +25,8 @@ from teller.media import list_certificate_folders, recover_media, write_certific
 
 SCRIPT = Path(__file__).with_name("crash_writer.py")
 TRIALS = 60
-MAX_KILL_DELAY_S = 0.030
+MAX_KILL_DELAY_S = 0.015
+MAX_COMMITS_BEFORE_KILL = 3
 
 
 def _versions_of(folder_content: dict[str, bytes], seed: int, candidates: list[int]) -> list[int]:
@@ -43,8 +45,9 @@ def _visible_version(root: Path, seed: int, candidates: list[int]) -> int | None
     return matches[0]
 
 
-def _run_trial(root: Path, seed: int, delay: float) -> tuple[int, bool]:
-    """Kill the writer `delay` seconds after it is ready; returns (last committed version or -1, recovery changed)."""
+def _run_trial(root: Path, seed: int, commits: int, delay: float) -> tuple[int, bool]:
+    """Kill the writer `delay` seconds after it reported `commits` finished writes; returns (last committed version
+    or -1, whether recovery had anything to do)."""
     env = dict(os.environ, CRASH_WRITER_SLOW="1")
     proc = subprocess.Popen(
         [sys.executable, str(SCRIPT), str(root), str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -54,9 +57,12 @@ def _run_trial(root: Path, seed: int, delay: float) -> tuple[int, bool]:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         assert first.strip() == "ready", f"writer did not start: {first!r} {proc.stderr.read() if proc.stderr else ''}"
+        seen = [proc.stdout.readline() for _ in range(commits)]
+        assert all(line.startswith("committed ") for line in seen), f"writer failed: {seen!r}"
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
-        out, err = proc.communicate(timeout=10)
+        rest, err = proc.communicate(timeout=10)
+        out = "".join(seen) + rest
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -90,12 +96,14 @@ def test_sigkill_at_random_moments_never_leaves_a_partial_folder(tmp_path: Path)
     for trial in range(TRIALS):
         root = tmp_path / f"stick-{trial}"
         root.mkdir()
+        commits = rng.randint(0, MAX_COMMITS_BEFORE_KILL)
         delay = rng.uniform(0, MAX_KILL_DELAY_S)
         try:
-            outcomes.append(_run_trial(root, seed=trial, delay=delay))
+            outcomes.append(_run_trial(root, seed=trial, commits=commits, delay=delay))
         except AssertionError as exc:
-            raise AssertionError(f"trial {trial} (kill after {delay * 1000:.1f} ms): {exc}") from exc
-    # The kills must have landed mid-write often enough to mean something: some trials needed recovery, and some
-    # writers had committed at least one version before they died.
+            raise AssertionError(f"trial {trial} (kill {delay * 1000:.1f} ms after {commits} commits): {exc}") from exc
+    # The kills must have landed mid-write often enough to mean something: some trials needed recovery, some died
+    # in the first write and some in a replace.
     assert any(changed for _, changed in outcomes), "no kill landed in the middle of a write"
-    assert any(last >= 0 for last, _ in outcomes), "no writer ever committed before the kill"
+    assert any(last == -1 for last, _ in outcomes), "no kill landed in the first write"
+    assert any(last >= 0 for last, _ in outcomes), "no kill landed in a replace"
