@@ -273,3 +273,35 @@ def test_replace_finds_a_folder_another_system_named_in_nfd(media: Path) -> None
     path = write_certificate_folder(media, CA, SUBJECT, new, expect_files(new), replace=True)
     assert os.listdir(path.parent) == [SUBJECT]
     assert read_folder(path) == new
+
+
+def test_a_second_writer_waits_and_never_takes_a_running_write_for_a_crash_leftover(media: Path) -> None:
+    """Recovery before each write removes hidden temp folders; the media lock keeps it off a write in progress."""
+    import threading
+    import time
+
+    first, second = sample_files("one"), sample_files("two")
+    other_subject = "cn=kim()1,o=yessign,c=kr"
+    results: list[object] = []
+    own_tmp_survived: list[bool] = []
+
+    def second_writer() -> None:
+        try:
+            results.append(write_certificate_folder(media, CA, other_subject, second, expect_files(second)))
+        except Exception as exc:  # reported through `results`
+            results.append(exc)
+
+    thread = threading.Thread(target=second_writer)
+
+    def verify(folder: Path) -> None:
+        thread.start()
+        time.sleep(0.1)  # give the second writer every chance to run its recovery now
+        own_tmp_survived.append(folder.is_dir())
+        expect_files(first)(folder)
+
+    path = write_certificate_folder(media, CA, SUBJECT, first, verify)
+    thread.join(timeout=30)
+    assert own_tmp_survived == [True]
+    assert results == [media / "NPKI" / CA / "USER" / other_subject]
+    assert read_folder(path) == first
+    assert [f.user_folder for f in list_certificate_folders(media)] == sorted([SUBJECT, other_subject])
