@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import threading
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -207,6 +208,9 @@ class EmbeddedCA:
             raise ValidationError("가입자 키는 RSA 2048비트 이상이어야 합니다", "subscriber keys must be RSA-2048+")
         if request.not_before.tzinfo is None or request.not_after <= request.not_before:
             raise ValidationError("유효기간이 올바르지 않습니다", "invalid validity period")
+        name = unicodedata.normalize("NFC", request.real_name).strip()
+        if not name or len(name) > 64 or any(ord(ch) < 32 or ch in '/\\' for ch in name):
+            raise ValidationError("인증서에 넣을 실명이 올바르지 않습니다", "the real name is empty, too long or has bad characters")
         if len(request.vid) != 32:
             raise ValidationError("VID는 SHA-256 32바이트여야 합니다", "the VID must be 32 bytes (SHA-256)")
         issued_on = self._clock.now().astimezone(profile.KST).date()
@@ -215,7 +219,7 @@ class EmbeddedCA:
             serial = self._new_serial(db)
             builder = (
                 x509.CertificateBuilder()
-                .subject_name(profile.subject_name(request.real_name, request.kind, self._subject, issued_on, db["sequence"]))
+                .subject_name(profile.subject_name(name, request.kind, self._subject, issued_on, db["sequence"]))
                 .issuer_name(self.issuing_cert.subject)
                 .public_key(public_key)
                 .serial_number(serial)
@@ -224,7 +228,7 @@ class EmbeddedCA:
             )
             builder = profile.add_subscriber_extensions(
                 builder, subscriber_key=public_key, issuer_cert=self.issuing_cert, kind=request.kind,
-                real_name=request.real_name, vid=request.vid, identity=self.identity,
+                real_name=name, vid=request.vid, identity=self.identity,
             )
             cert = builder.sign(self._key, hashes.SHA256())
             db["issued"][str(serial)] = {

@@ -195,3 +195,17 @@ def test_two_processes_issue_into_one_database(tmp_path: Path, pki_world) -> Non
     assert set(serials) <= set(ca.issued_serials())
     db = json.loads((ca_dir / "ca-db.json").read_text())
     assert db["sequence"] == 2 + 8
+
+
+@pytest.mark.parametrize("bad_name", ["", "   ", "홍/길동", "a\x00b", "가" * 65])
+def test_issue_rejects_bad_real_name(pki_world, bad_name: str) -> None:  # type: ignore[no-untyped-def]
+    from teller.errors import ValidationError
+    from teller.ports import CertificateRequest
+
+    spki = pki_world.bank_legacy.cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    nb, na = profile.kst_validity(date(2026, 11, 25), date(2027, 11, 25))
+    before = list(pki_world.ca.issued_serials())
+    with pytest.raises(ValidationError):
+        pki_world.ca.issue(CertificateRequest(spki, bad_name, CertKind.BANK, bytes(32), nb, na))
+    assert list(pki_world.ca.issued_serials()) == before  # nothing half-recorded
