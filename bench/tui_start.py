@@ -34,7 +34,7 @@ from teller.cli.tui_cmd import open_terminal_deps
 from teller.config import load_settings
 
 settings = load_settings(args.home)
-app = TellerApp(deps_factory=lambda: open_terminal_deps(settings), lang=settings.language)
+app = TellerApp(deps_factory=lambda: open_terminal_deps(settings), lang=settings.language, settings=settings)
 
 async def until_ready(pilot):
     while not (isinstance(app.screen, SignInScreen) and app.screen.is_mounted):

@@ -52,11 +52,14 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """Greedy wrap that prefers spaces/commas and breaks anywhere when a run is too long (serials, DNs, Hangul)."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        line = ""
+        if stringWidth(paragraph, font, size) <= width:  # the common case: one line
+            lines.append(paragraph)
+            continue
+        line, used = "", 0.0
         for ch in paragraph:
-            candidate = line + ch
-            if stringWidth(candidate, font, size) <= width or not line:
-                line = candidate
+            w = stringWidth(ch, font, size)
+            if used + w <= width or not line:
+                line, used = line + ch, used + w
                 continue
             cut = max(line.rfind(" "), line.rfind(","))
             if cut > len(line) // 2:
@@ -65,6 +68,7 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
             else:
                 lines.append(line)
                 line = ch
+            used = stringWidth(line, font, size)
         lines.append(line)
     return lines
 

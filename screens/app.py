@@ -21,6 +21,7 @@ from screens.strings import t
 from teller.errors import TellerError
 
 if TYPE_CHECKING:
+    from teller.config import Settings
     from teller.domain import CertificateRecord, StaffSession
     from teller.services.context import Deps
     from teller.services.customers import CustomerView
@@ -41,6 +42,7 @@ class TellerApp(App[None]):
 
     BINDINGS = [
         Binding("f12", "toggle_language", "English", id="lang", priority=True),
+        Binding("f5", "command_palette", "찾기", id="palette", priority=True, show=False),  # docked right by Footer
     ]
 
     lang: reactive[str] = reactive("ko")
@@ -51,12 +53,14 @@ class TellerApp(App[None]):
         *,
         deps_factory: Callable[[], "Deps"] | None = None,
         lang: str | None = None,
+        settings: "Settings | None" = None,
         idle_check_s: float = 5.0,
     ) -> None:
         if deps is None and deps_factory is None:
             raise ValueError("TellerApp needs deps or deps_factory")
         super().__init__()
         self._deps = deps
+        self.settings: "Settings | None" = settings or (deps.settings if deps is not None else None)
         self._deps_factory = deps_factory
         self._deps_ready = threading.Event()
         self._deps_error: BaseException | None = None

@@ -65,7 +65,6 @@ class HomeScreen(TellerScreen):
         Binding("f2", "identify", "고객확인", id="identify"),
         Binding("f3", "issue", "발급", id="issue"),
         Binding("f4", "cert_actions", "인증서 업무", id="cert_actions"),
-        Binding("f5", "app.command_palette", "찾기", id="palette"),
         Binding("f8", "refresh", "새로고침", id="refresh"),
         Binding("f9", "manager", "책임자", id="manager"),
         Binding("f10", "lock", "잠금", id="lock"),

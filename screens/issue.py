@@ -42,14 +42,14 @@ class MediaTable(DataTable[Any]):
         self.clear(columns=True)
         self.add_column(t("issue.media", lang), width=24, key="label")
         self.add_column("", width=9, key="free")
-        self.add_column("", width=18, key="state")
+        self.add_column("", width=24, key="state")
         self.media = {str(m.root): m for m in media}
         first_ok: int | None = None
         for i, m in enumerate(media):
             state = t("media.absent", lang) if not m.present else t("media.ro" if m.read_only else "media.rw", lang)
             if m.kind == "demo":
                 state += "·" + t("media.demo", lang)
-            self.add_row(fit(m.label, 24), human_bytes(m.free_bytes), fit(state, 18), key=str(m.root))
+            self.add_row(fit(m.label, 24), human_bytes(m.free_bytes), fit(state, 24), key=str(m.root))
             if first_ok is None and m.present and not m.read_only:
                 first_ok = i
         if first_ok is not None:
@@ -257,24 +257,15 @@ class CertificateJobScreen(TellerScreen):
 
 
 def receipt_lines(outcome: Any, transaction: str, lang: str) -> list[str]:
-    """What the teller must know about the receipt: where the PDF is and whether it printed."""
-    lines: list[str] = []
-    if outcome is None:
-        lines.append(t("issue.not_printed", lang, error=transaction))
-        return lines
-    pdf = getattr(outcome, "pdf_path", None) or getattr(getattr(outcome, "receipt", None), "pdf_path", None)
-    if pdf:
-        lines.append(t("issue.receipt", lang, path=pdf))
-    printed = getattr(outcome, "printed", None)
-    if printed is None:
-        job = getattr(outcome, "job", None)
-        printed = bool(getattr(job, "completed", False))
-    if printed:
-        printer = getattr(outcome, "printer", None) or getattr(getattr(outcome, "job", None), "printer", "")
-        lines.append(t("issue.printed", lang, printer=printer or ""))
+    """What the teller must know about the receipt (a ReceiptOutcome): where the PDF is and whether it printed."""
+    if outcome is None:  # the action is done; the receipt is recorded but the printer step failed
+        return [t("issue.not_printed", lang, error=t("issue.no_receipt", lang, transaction=transaction))]
+    lines = [t("issue.receipt", lang, path=str(outcome.pdf_path))]
+    message = (outcome.message_en if lang == "en" and getattr(outcome, "message_en", "") else outcome.message) or ""
+    if outcome.printed:
+        lines.append(t("issue.printed", lang, printer=message))
     else:
-        error = getattr(outcome, "message", None) or getattr(outcome, "error", None) or ""
-        lines.append(t("issue.not_printed", lang, error=error))
+        lines.append(t("issue.not_printed", lang, error=message))
     return lines
 
 

@@ -70,11 +70,13 @@ class ManagerScreen(TellerScreen):
             return
         deps, session = self.teller.deps, self.teller.session
         self.query_one("#mgr-status", Static).update(self.tr("generic.busy"))
-        self.run_service(lambda: daily_report(deps, session), self._reported,
+        from teller.services.support import kst_day
+
+        day = kst_day(self.teller.now())
+        self.run_service(lambda: daily_report(deps, session, day), self._reported,
                          failed=lambda exc: self.query_one("#mgr-status", Static).update(""))
 
-    def _reported(self, result: Any) -> None:
-        path = getattr(result, "pdf_path", None) or getattr(result, "path", None) or result
+    def _reported(self, path: Any) -> None:
         self.query_one("#mgr-status", Static).update(self.tr("mgr.report_done", path=str(path)))
 
     def action_back(self) -> None:
@@ -89,8 +91,8 @@ class LogReviewScreen(TellerScreen):
 
     BINDINGS = [
         Binding("f6", "apply_filter", "조회", id="filter"),
-        Binding("pagedown,f8", "next_page", "다음 쪽", id="next_page", priority=True),
-        Binding("pageup,f7", "prev_page", "이전 쪽", id="prev_page", priority=True),
+        Binding("f8,pagedown", "next_page", "다음 쪽", id="next_page", priority=True),
+        Binding("f7,pageup", "prev_page", "이전 쪽", id="prev_page", priority=True),
         Binding("f9", "verify_chain", "무결성 검증", id="verify_chain"),
         Binding("escape", "back", "뒤로", id="back"),
     ]
@@ -105,8 +107,8 @@ class LogReviewScreen(TellerScreen):
     def compose(self) -> ComposeResult:
         yield TLabel("log.title", classes="title")
         with Horizontal(id="log-filters"):
-            yield Input(id="f-since", placeholder="YYYY-MM-DD", max_length=10, restrict=r"[0-9\-]*")
-            yield Input(id="f-until", placeholder="YYYY-MM-DD", max_length=10, restrict=r"[0-9\-]*")
+            yield Input(id="f-since", max_length=10, restrict=r"[0-9\-]*")
+            yield Input(id="f-until", max_length=10, restrict=r"[0-9\-]*")
             yield Input(id="f-staff", max_length=32)
             yield Select([(a.value, a.value) for a in Action], prompt="업무", id="f-action")
             yield Input(id="f-customer", max_length=64)
@@ -125,7 +127,8 @@ class LogReviewScreen(TellerScreen):
         self.query_one("#log-table", DataTable).focus()
 
     def relabel(self) -> None:
-        placeholders = {"#f-staff": "log.staff", "#f-customer": "log.customer"}
+        placeholders = {"#f-staff": "log.staff", "#f-customer": "log.customer", "#f-since": "log.since_ph",
+                        "#f-until": "log.until_ph"}
         for wid, key in placeholders.items():
             self.query_one(wid, Input).placeholder = self.tr(key)
         self.query_one("#f-since", Input).tooltip = self.tr("log.since")
@@ -165,7 +168,7 @@ class LogReviewScreen(TellerScreen):
                           fit(e.action, 20), fit(e.result, 8), fit(e.subject or "", 20), key=str(e.seq))
         first = events[0].seq if events else 0
         last = events[-1].seq if events else 0
-        text = t("log.page_nocount", lang, first=first, last=last) + f"  ({len(self.page_starts)})"
+        text = t("log.page_nocount", lang, first=first, last=last, page=len(self.page_starts))
         self.query_one("#log-page", Static).update(text)
         self.last_seq = last
 
@@ -268,13 +271,13 @@ class EventDetailDialog(TellerDialog[None]):
     def compose(self) -> ComposeResult:
         e = self.event
         body = [
-            f"seq {e.seq} · {kst_time(e.at)} KST · {e.terminal_id}",
-            f"staff: {e.staff_id or '-'}  action: {e.action}  result: {e.result}",
-            f"customer: {e.customer_ref or '-'}",
-            f"subject: {e.subject or '-'}",
-            "details:",
+            self.tr("detail.head", seq=e.seq, at=kst_time(e.at), terminal=e.terminal_id),
+            self.tr("detail.who", staff=e.staff_id or "-", action=e.action, result=e.result),
+            self.tr("detail.customer", customer=e.customer_ref or "-"),
+            self.tr("detail.subject", subject=e.subject or "-"),
+            self.tr("detail.details") + ":",
             json.dumps(e.details, ensure_ascii=False, indent=2, sort_keys=True, default=str),
-            f"prev {e.prev_hash[:16]}…  hash {e.hash[:16]}…",
+            self.tr("detail.hash", prev=e.prev_hash[:16], hash=e.hash[:16]),
         ]
         with VerticalScroll(id="detail-box", classes="box"):
             yield Static(Text("\n".join(body)), id="event-detail")

@@ -48,6 +48,8 @@ class SignInScreen(TellerScreen):
         if self.signed_out:
             self.query_one("#signin-status", TLabel).set_key("signin.signed_out")
         self.query_one("#staff-id", Input).focus()
+        if self.teller.settings is not None:
+            self._show_branch(self.teller.settings)
         from teller.services import auth
 
         self.run_service(lambda: (auth.needs_first_manager(self.teller.deps), self.teller.deps.settings),
@@ -55,13 +57,16 @@ class SignInScreen(TellerScreen):
 
     def _ready(self, result: tuple[bool, Any]) -> None:
         first, settings = result
-        self.query_one("#branch-line", TLabel).set_key(
-            "signin.branch", bank=settings.bank_name, branch=settings.branch_name, terminal=settings.terminal_id)
+        self._show_branch(settings)
         status = self.query_one("#signin-status", TLabel)
         if status.key == "generic.starting":
             status.set_key("generic.none")
             status.update("")
         self._set_first_run(first)
+
+    def _show_branch(self, settings: Any) -> None:
+        self.query_one("#branch-line", TLabel).set_key(
+            "signin.branch", bank=settings.bank_name, branch=settings.branch_name, terminal=settings.terminal_id)
 
     def _set_first_run(self, first: bool) -> None:
         self.first_run = first

@@ -42,6 +42,6 @@ def cmd_tui(args: argparse.Namespace) -> int:
     if getattr(args, "lang", None):
         overrides["language"] = args.lang
     settings = load_settings(args.home, **overrides)
-    app = TellerApp(deps_factory=lambda: open_terminal_deps(settings), lang=settings.language)
+    app = TellerApp(deps_factory=lambda: open_terminal_deps(settings), lang=settings.language, settings=settings)
     app.run()
     return 0

@@ -206,7 +206,15 @@ def sync_once(deps: Any, upstream: Upstream, *, batch_size: int = 500, max_batch
             text = _error_text(exc)
             _record(deps, acked_seq=None, error=text)
             return SyncReport(sent, acked, local_seq, local_seq - acked, text, retryable=True)
-        watermark = min(result.watermark, local_seq)
+        if result.watermark > local_seq:  # another terminal may have appended and sent meanwhile: look again
+            with deps.store.unit_of_work() as uow:
+                local_seq = max(local_seq, uow.audit.head()[0])
+        if result.watermark > local_seq:  # head office holds events this branch no longer has
+            text = (f"본점에 지점보다 많은 기록({result.watermark})이 있습니다 — 지점 DB 복원·교체 여부를 확인하십시오 "
+                    f"(head office holds seq {result.watermark}, the branch only {local_seq}: restored branch DB?)")
+            _record(deps, acked_seq=None, error=text)
+            return SyncReport(sent, acked, local_seq, local_seq - acked, text, retryable=False)
+        watermark = result.watermark
         took = max(watermark - acked, 0)
         sent += took
         sent_real += sum(1 for e in fresh if e.seq <= watermark and str(e.action) not in _SYNC_ACTIONS)

@@ -56,7 +56,7 @@ def test_first_manager_then_staff_add_and_list(tmp_path, teller_run, cli_env):
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_issue_from_a_request_file(cli_home):
+def test_issue_from_a_request_file(cli_home, teller_run):
     code, out, _ = cli_home.request("issue", cli_home.issue_request("홍길동", "general"))
     assert code == 0, out
     assert out["fee_krw"] == 4400 and out["kind"] == "general" and out["status"] == "active"
@@ -71,6 +71,14 @@ def test_issue_from_a_request_file(cli_home):
     assert (not_after.date(), not_after.time().isoformat()) == (expected_last_day, "23:59:59")
     assert out["transaction"].startswith("0815-")
     assert out["receipt"] and Path(out["receipt"]).is_file()
+    # the folder reads back with the PKI's own inspector: the key opens with the password, the VID matches
+    rrn = cli_home.person("홍길동")["rrn"].replace("-", "")
+    proc = teller_run(cli_home.home, "cert", "inspect", str(folder), "--password-stdin", "--rrn-stdin",
+                      stdin=f"Customer#2026pw\n{rrn}\n")
+    assert proc.returncode == 0, proc.stderr
+    inspected = json.loads(proc.stdout)
+    assert inspected["key_matches"] is True and inspected["vid_matches"] is True
+    assert inspected["key_encoding"] == "seedCBCWithSHA1" and inspected["kind"] == "general"
 
 
 def test_issue_from_stdin_bank_is_free(cli_home):

@@ -105,10 +105,11 @@ def test_connection_lost_after_upstream_commit_before_local_ack(pg_url: str, mak
     ho.close()
 
 
-def test_same_batch_sent_twice(pg_url: str, make_branch: Any, add_events: Any, branch_events: Any) -> None:
+# (these two also run against the embedded SQLite head office: `ho_url` is parametrised)
+def test_same_batch_sent_twice(ho_url: str, make_branch: Any, add_events: Any, branch_events: Any) -> None:
     from teller.services.sync import event_payload
 
-    ho = HeadOffice(pg_url)
+    ho = HeadOffice(ho_url)
     branch = make_branch()
     add_events(branch, 80)
     batch = [event_payload(e) for e in branch_events(branch)]
@@ -121,9 +122,9 @@ def test_same_batch_sent_twice(pg_url: str, make_branch: Any, add_events: Any, b
     ho.close()
 
 
-def test_branches_and_terminals_syncing_at_once(pg_url: str, make_branch: Any, add_events: Any,
+def test_branches_and_terminals_syncing_at_once(ho_url: str, make_branch: Any, add_events: Any,
                                                 branch_events: Any) -> None:
-    ho = HeadOffice(pg_url)
+    ho = HeadOffice(ho_url)
     a, b = make_branch("0815"), make_branch("0816")
     add_events(a, 400)
     add_events(b, 300)

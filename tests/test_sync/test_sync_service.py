@@ -117,6 +117,17 @@ def test_gap_refusal_is_not_retried_then_heals(make_branch: Any, add_events: Any
     assert ho.verify_branch("0815") == (True, 11, None)
 
 
+def test_branch_behind_head_office_is_an_error(make_branch: Any, add_events: Any, ho: HeadOffice) -> None:
+    original = make_branch()
+    add_events(original, 5)
+    assert sync_once(original, ho).ok
+    replaced = make_branch()  # same branch id, empty database (e.g. restored from an old backup)
+    report = sync_once(replaced, ho)
+    assert not report.ok and not report.retryable and "restored" in (report.error or "")
+    assert sync_status(replaced).acked_seq == 0
+    assert ho.branch_status("0815").watermark == 5
+
+
 def test_tamper_after_sync_is_detected_and_shown(make_branch: Any, add_events: Any, rewrite_history: Any,
                                                  ho: HeadOffice) -> None:
     branch = make_branch()
@@ -189,3 +200,16 @@ def test_cli_sync_and_status_with_embedded_head_office(make_branch: Any, add_eve
     assert len(err.splitlines()) == 1 and "tamper" in err
     assert main(["--home", home, "sync", "status", "--json"]) == 0
     assert "tamper" in json.loads(capsys.readouterr().out)["last_error"]
+
+
+def test_cli_unreachable_head_office_is_one_line(make_branch: Any, add_events: Any, capsys: Any, monkeypatch: Any,
+                                                 tmp_path: Any) -> None:
+    from teller.cli import main
+
+    branch = make_branch()
+    add_events(branch, 2)
+    # a PostgreSQL head office whose socket directory has no server
+    monkeypatch.setenv("TELLER_UPSTREAM_URL", f"postgresql+psycopg://postgres@/ho?host={tmp_path}")
+    assert main(["--home", str(branch.settings.home), "--lang", "en", "sync", "--once"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "head-office" in err and "Traceback" not in err
