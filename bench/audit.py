@@ -45,22 +45,23 @@ SPAN = timedelta(days=730)  # two years of branch traffic
 BATCH = 10_000
 
 
-def build(store: SqlBranchStore, n: int, rng: random.Random) -> tuple[float, float]:
-    """Insert n chained events. Returns (seconds in SHA-256 chaining alone = the floor, seconds building the
-    canonical bytes with teller.audit_chain.canonical_content)."""
+def build(store: SqlBranchStore, n: int, rng: random.Random, *, branch: str = BRANCH, after: int = 0,
+          prev: str = GENESIS) -> tuple[float, float]:
+    """Insert n chained events after seq `after` (whose hash is `prev`). Returns (seconds in SHA-256 chaining
+    alone = the floor, seconds building the canonical bytes with teller.audit_chain.canonical_content)."""
     table = AuditEventRow.__table__
     step = SPAN / n
-    prev = GENESIS
     floor = canonical = 0.0
     sha256, fromhex = hashlib.sha256, bytes.fromhex
-    for first in range(1, n + 1, BATCH):
+    last = after + n
+    for first in range(after + 1, last + 1, BATCH):
         rows: list[dict[str, object]] = []
         contents: list[bytes] = []
-        for seq in range(first, min(first + BATCH, n + 1)):
+        for seq in range(first, min(first + BATCH, last + 1)):
             action = rng.choice(ACTIONS)
             customer = f"c{rng.randrange(50_000):05d}" if action not in ("sign_in", "sign_out") else None
-            row = dict(branch_id=BRANCH, seq=seq, event_id=uuid.UUID(int=rng.getrandbits(128), version=4).hex,
-                       at=START + step * seq, terminal_id=f"T0{rng.randrange(1, 5)}", staff_id=rng.choice(STAFF),
+            row = dict(branch_id=branch, seq=seq, event_id=uuid.UUID(int=rng.getrandbits(128), version=4).hex,
+                       at=START + step * (seq - after), terminal_id=f"T0{rng.randrange(1, 5)}", staff_id=rng.choice(STAFF),
                        action=action, result="ok", customer_ref=customer,
                        subject=f"20241125-0815-{seq:06d}" if customer else None,
                        details={"rrn": "900101-1******", "fee_krw": 4400} if customer else {})
@@ -81,8 +82,8 @@ def build(store: SqlBranchStore, n: int, rng: random.Random) -> tuple[float, flo
             row["hash"] = own
         with store.engine.begin() as conn:
             conn.execute(insert(table), rows)
-        if (first - 1) % 100_000 == 0 and first > 1:
-            print(f"  built {first - 1:,} events", file=sys.stderr)
+        if (first - 1 - after) % 100_000 == 0 and first > after + 1:
+            print(f"  built {first - 1 - after:,} events", file=sys.stderr)
     return floor, canonical
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from teller.action_labels import action_label
+
 KST = timezone(timedelta(hours=9), "KST")
 
 ACTION_TITLES: dict[str, tuple[str, str]] = {
@@ -39,7 +41,9 @@ LOSS_NOTICE = (
 
 
 def action_title(action: str, lang: str = "ko") -> str:
-    ko, en = ACTION_TITLES.get(action, (action, action))
+    if action not in ACTION_TITLES:
+        return action_label(action, lang)
+    ko, en = ACTION_TITLES[action]
     return en if lang == "en" else ko
 
 

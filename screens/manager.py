@@ -16,7 +16,13 @@ from textual.widgets import DataTable, Footer, Input, ProgressBar, Select, Stati
 from screens.base import TButton, TellerDialog, TellerScreen, TLabel
 from screens.identify import kind_label, kst_date, status_label
 from screens.widgets import SecretInput, fit
+from teller.action_labels import action_label, result_label
 from teller.domain import Action, AuditFilter, Role
+
+
+def action_options(lang: str) -> list[tuple[str, str]]:
+    """The action filter's choices: the label shown, the stored value selected."""
+    return [(action_label(a.value, lang), a.value) for a in Action]
 
 PAGE_SIZE = 50
 
@@ -102,6 +108,7 @@ class LogReviewScreen(TellerScreen):
         self.filter = AuditFilter()
         self.page_starts: list[int | None] = [None]  # before_seq of each page seen; None = newest
         self.events: dict[str, Any] = {}
+        self.page: list[Any] | None = None
         self.has_more = False
 
     def compose(self) -> ComposeResult:
@@ -110,7 +117,7 @@ class LogReviewScreen(TellerScreen):
             yield Input(id="f-since", max_length=10, restrict=r"[0-9\-]*")
             yield Input(id="f-until", max_length=10, restrict=r"[0-9\-]*")
             yield Input(id="f-staff", max_length=32)
-            yield Select([(a.value, a.value) for a in Action], prompt="업무", id="f-action")
+            yield Select(action_options("ko"), prompt="업무", id="f-action")
             yield Input(id="f-customer", max_length=64)
         yield DataTable(id="log-table", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="log-status-row"):
@@ -133,7 +140,14 @@ class LogReviewScreen(TellerScreen):
             self.query_one(wid, Input).placeholder = self.tr(key)
         self.query_one("#f-since", Input).tooltip = self.tr("log.since")
         self.query_one("#f-until", Input).tooltip = self.tr("log.until")
-        self.query_one("#f-action", Select).prompt = self.tr("log.action")
+        if self.page is not None:  # a language switch re-labels the rows on show
+            self._show_page()
+        select = self.query_one("#f-action", Select)
+        select.prompt = self.tr("log.action")
+        chosen = select.value
+        select.set_options(action_options(self.lang))
+        if chosen != Select.BLANK:
+            select.value = chosen
 
     # -- paging ----------------------------------------------------------------------------------------------
     def _load(self, before_seq: int | None, *, count: bool = True) -> None:
@@ -147,8 +161,12 @@ class LogReviewScreen(TellerScreen):
         self.run_service(call, self._loaded)
 
     def _loaded(self, page: Any) -> None:
-        events = list(page)
-        self.has_more = len(events) == PAGE_SIZE
+        self.page = list(page)
+        self.has_more = len(self.page) == PAGE_SIZE
+        self._show_page()
+
+    def _show_page(self) -> None:
+        events = self.page
         table = self.query_one("#log-table", DataTable)
         table.clear(columns=True)
         lang = self.lang
@@ -165,7 +183,8 @@ class LogReviewScreen(TellerScreen):
         for e in events:
             self.events[str(e.seq)] = e
             table.add_row(str(e.seq), kst_time(e.at), fit(e.staff_id or "-", 6), fit(e.terminal_id, 5),
-                          fit(e.action, 20), fit(e.result, 8), fit(e.subject or "", 20), key=str(e.seq))
+                          fit(action_label(e.action, lang), 20), fit(result_label(e.result, lang), 8),
+                          fit(e.subject or "", 20), key=str(e.seq))
         first = events[0].seq if events else 0
         last = events[-1].seq if events else 0
         text = t("log.page_nocount", lang, first=first, last=last, page=len(self.page_starts))
@@ -272,7 +291,8 @@ class EventDetailDialog(TellerDialog[None]):
         e = self.event
         body = [
             self.tr("detail.head", seq=e.seq, at=kst_time(e.at), terminal=e.terminal_id),
-            self.tr("detail.who", staff=e.staff_id or "-", action=e.action, result=e.result),
+            self.tr("detail.who", staff=e.staff_id or "-", action=f"{action_label(e.action, self.lang)} ({e.action})",
+                    result=result_label(e.result, self.lang)),
             self.tr("detail.customer", customer=e.customer_ref or "-"),
             self.tr("detail.subject", subject=e.subject or "-"),
             self.tr("detail.details") + ":",

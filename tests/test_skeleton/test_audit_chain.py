@@ -58,3 +58,15 @@ def test_naive_timestamp_refused() -> None:
     e = make_chain(1)[0]
     with pytest.raises(ValueError):
         event_hash(dataclasses.replace(e, at=e.at.replace(tzinfo=None)))
+
+
+def test_every_action_has_a_korean_and_an_english_label() -> None:
+    from teller.action_labels import ACTION_LABELS, action_label
+    from teller.domain import Action
+
+    assert set(ACTION_LABELS) == {a.value for a in Action}
+    for a in Action:
+        ko, en = action_label(a.value, "ko"), action_label(a.value, "en")
+        assert ko != a.value and any("\uac00" <= ch <= "\ud7a3" for ch in ko), ko
+        assert en.isascii() and en != ko
+    assert action_label("from_a_newer_terminal") == "from_a_newer_terminal"

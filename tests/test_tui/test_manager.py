@@ -89,7 +89,13 @@ async def test_log_filters_by_staff_and_action(tui_home: Any) -> None:
         await settle(pilot)
         table = screen.query_one("#log-table", DataTable)
         rows = [table.get_row_at(i) for i in range(table.row_count)]
-        assert rows and all(r[2].strip() == "m001" and r[4].strip() == "sign_in" for r in rows)
+        # the stored value is filtered on; the teller reads the Korean label
+        assert rows and all(r[2].strip() == "m001" and r[4].strip() == "로그인" for r in rows)
+        await pilot.press("f12")
+        await settle(pilot)
+        assert str(table.get_row_at(0)[4]).strip() == "Sign-in"
+        await pilot.press("f12")
+        await settle(pilot)
         set_values(app, {"#f-staff": "t002"})
         screen.query_one("#f-action", Select).clear()
         screen.query_one("#f-since", Input).value = (tui_home.clock.now() - timedelta(days=1)).date().isoformat()
