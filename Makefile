@@ -24,7 +24,9 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: install
-	@test -f "$(HOME_DIR)/teller.db" || $(BIN)/teller --home "$(HOME_DIR)" init --demo
+	@test -f "$(HOME_DIR)/teller.db" || { $(BIN)/teller --home "$(HOME_DIR)" init --demo && \
+	  if [ -t 0 ]; then printf '\n위 직원번호와 비밀번호를 적어 두십시오 (한 번만 표시됩니다).\n'; \
+	  printf 'Note the staff ids and passwords above (shown once). Enter: open the terminal … '; read _; fi; }
 	$(BIN)/teller --home "$(HOME_DIR)" tui
 
 test: install-test

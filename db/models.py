@@ -210,6 +210,7 @@ class AuditEventRow(Base):
     __table_args__ = (
         UniqueConstraint("branch_id", "seq"),
         Index("ix_audit_events_staff_id_seq", "staff_id", "seq"),
+        Index("ix_audit_events_staff_id_action_at", "staff_id", "action", "at"),  # the manager's usual filter
         Index("ix_audit_events_action_seq", "action", "seq"),
         Index("ix_audit_events_customer_ref_seq", "customer_ref", "seq"),
         Index("ix_audit_events_at_seq", "at", "seq"),
