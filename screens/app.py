@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from teller.domain import CertificateRecord, StaffSession
     from teller.services.context import Deps
     from teller.services.customers import CustomerView
+    from teller.services.sync import SyncStatus, SyncWorker
 
 log = logging.getLogger("teller.tui")
 log.addHandler(logging.NullHandler())
@@ -71,6 +72,7 @@ class TellerApp(App[None]):
         self.customer_needs_approval = False
         self.certificate: "CertificateRecord | None" = None
         self.locked = False
+        self.sync_worker: "SyncWorker | None" = None
         self._idle_check_s = idle_check_s
         self._last_activity = datetime.now(timezone.utc)
         self.set_reactive(TellerApp.lang, lang or (deps.settings.language if deps is not None else "ko"))
@@ -107,6 +109,7 @@ class TellerApp(App[None]):
         self._deps = deps
         self._deps_ready.set()
         self.call_from_thread(self._setup_logging)
+        self.call_from_thread(self._start_sync)
 
     def now(self) -> datetime:
         return self._deps.clock.now() if self._deps is not None else datetime.now(timezone.utc)
@@ -120,6 +123,7 @@ class TellerApp(App[None]):
             self._build_deps()
         else:
             self._setup_logging()
+            self._start_sync()
         self.push_screen(SignInScreen())
         self.set_interval(self._idle_check_s, self.check_idle_lock, name="idle-lock")
 
@@ -138,6 +142,36 @@ class TellerApp(App[None]):
             log.propagate = False
         except OSError:
             pass
+
+    # -- head-office sync -------------------------------------------------------------------------------------
+    def _start_sync(self) -> None:
+        """Background sync while the terminal runs, when the wiring gave an upstream (`teller tui` does)."""
+        deps = self._deps
+        factory = deps.extras.get("upstream_factory") if deps is not None else None
+        if deps is None or factory is None or deps.settings.sync_interval_s <= 0 or self.sync_worker is not None:
+            return
+        from teller.services.sync import SyncWorker
+
+        self.sync_worker = SyncWorker(deps, factory, on_status=self._sync_status_from_thread)
+        self.sync_worker.start()
+
+    def _sync_status_from_thread(self, status: "SyncStatus") -> None:
+        if self.is_running:
+            self.call_from_thread(self._sync_status_changed, status)
+
+    def _sync_status_changed(self, status: "SyncStatus") -> None:
+        show = getattr(self.screen, "show_sync", None)
+        if show is not None:
+            show(status)
+
+    def wake_sync(self) -> None:
+        """Send what the last action recorded now rather than at the next interval."""
+        if self.sync_worker is not None:
+            self.sync_worker.wake()
+
+    def on_unmount(self) -> None:
+        if self.sync_worker is not None:
+            self.sync_worker.stop(timeout=5)
 
     def show_error(self, exc: TellerError | BaseException | None) -> None:
         """A TellerError in the current language; anything else a generic message (details are in the log)."""

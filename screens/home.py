@@ -99,7 +99,14 @@ class HomeScreen(TellerScreen):
         self.action_refresh()
 
     def on_screen_resume(self) -> None:
+        self.teller.wake_sync()
         self.action_refresh()
+
+    def show_sync(self, status: Any) -> None:
+        """The background sync reported (called on the UI thread)."""
+        if self.data is not None and self.is_mounted:
+            self.data.sync = status
+            self.query_one("#home-sync", Static).update(self._sync_text(status, self.lang))
 
     def action_refresh(self) -> None:
         session = self.teller.session

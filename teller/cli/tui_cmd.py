@@ -24,6 +24,13 @@ def open_terminal_deps(settings: Any) -> Any:
     from teller.wiring import build_deps
 
     deps = build_deps(settings)
+
+    def upstream_factory() -> Any:  # the TUI's background sync connects lazily, in its own thread
+        from db.headoffice import make_upstream
+
+        return make_upstream(settings)
+
+    deps.extras["upstream_factory"] = upstream_factory
     setup.initialise_branch(deps)
     try:
         setup.start_of_day(deps)

@@ -313,6 +313,12 @@ class SyncWorker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        close = getattr(self._upstream, "close", None)
+        if close is not None and (self._thread is None or not self._thread.is_alive()):
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - closing a connection to a head office that is gone
+                log.exception("closing the upstream failed")
 
     def _resolve_upstream(self) -> Upstream:
         if hasattr(self._upstream, "apply_batch"):
@@ -325,8 +331,12 @@ class SyncWorker:
         report: SyncReport | None = None
         try:
             report = sync_once(self._deps, self._resolve_upstream(), batch_size=self._batch_size)
-        except UpstreamError as exc:  # e.g. the factory could not reach head office
+        except UpstreamError as exc:  # e.g. the factory could not reach head office: the home screen says so
             report = SyncReport(0, 0, 0, 0, _error_text(exc), retryable=True)
+            try:
+                _record(self._deps, acked_seq=None, error=report.error)
+            except Exception:  # noqa: BLE001 - a locked database: the next cycle records it
+                log.exception("recording the sync failure failed")
         except Exception:  # noqa: BLE001 - a background thread must not die; the log keeps the detail
             log.exception("sync run failed")
             report = SyncReport(0, 0, 0, 0, "동기화 중 예기치 않은 오류 (unexpected sync error)", retryable=True)
