@@ -119,6 +119,10 @@ def _table(rows: list[list[Any]], widths: list[float], extra: list[tuple[Any, ..
 
 
 # ---------------------------------------------------------------------------------------------- daily report
+# English column heads that fit a 17 mm column without breaking inside a word
+_COLUMN_EN = {"release": "Hold lifted"}
+
+
 def daily_report(data: DailyReportData, *, invariant: bool = False) -> bytes:
     chain_ok = data.chain_ok if data.chain_checked else None
     story: list[Any] = [
@@ -136,7 +140,7 @@ def daily_report(data: DailyReportData, *, invariant: bool = False) -> bytes:
 
     story.append(_p("직원별 처리 현황 · Per teller", _h2))
     head = [_m("직원<br/>Staff", _cell_bold)] + [
-        _m(f"{ko}<br/>{en}", _cell_bold) for ko, en in (ACTION_TITLES[a] for a in REPORT_ACTIONS)
+        _m(f"{ko}<br/>{_COLUMN_EN.get(a, en)}", _cell_bold) for a, (ko, en) in ((a, ACTION_TITLES[a]) for a in REPORT_ACTIONS)
     ] + [_m("수수료<br/>Fees", _cell_bold), _m("영수증<br/>인쇄/대상<br/>Receipts", _cell_bold)]
     rows: list[list[Any]] = [head]
     extra: list[tuple[Any, ...]] = []
