@@ -1,8 +1,19 @@
 """EmbeddedCA: a local root + issuing CA with the Korean profile (a TEST CA, names from CAIdentity).
 
-Layout of ca_dir: root.der / root.key.pem, issuing.der / issuing.key.pem (PEM encrypted with the passphrase,
-mode 0600), ca-db.json (issued and revoked serials, written atomically), ca.lock (fcntl lock shared by
-processes). A threading lock serialises threads of one process.
+Layout of ca_dir:
+- root.der / root.key.pem, issuing.der / issuing.key.pem: the CA certificates and keys (PEM encrypted with the
+  passphrase, mode 0600).
+- ca-journal.jsonl (mode 0600): the CA database as an append-only journal, one JSON object per line. The first
+  line is {"op":"snapshot","version":1,"issued":{…},"revoked":{…},"sequence":N,"crl_number":N}; then one line per
+  transaction: {"op":"issued","serial","issued_at","kind","not_after","sequence"}, {"op":"revoked","serial",
+  "reason","when"}, {"op":"released","serial"}, {"op":"crl_number","n"}. A transaction is one write() of one
+  line + one fsync, so a crash can only tear the last line: replay ignores a last line without its newline and
+  the next writer truncates it away.
+- ca-db.json: the database of older versions (rewritten whole per transaction). Imported once into the first
+  journal snapshot when there is no journal yet, then left alone (no longer read or written).
+- ca.lock: fcntl lock shared by processes, held around every transaction; a threading lock serialises the threads
+  of one process. Each EmbeddedCA keeps the database in memory and, under the locks, reads only the journal bytes
+  appended since its last read (by other processes), so a transaction costs O(1), not O(certificates ever issued).
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -25,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from teller.config import CAIdentity, Settings
-from teller.domain import RevocationReason
+from teller.domain import CertKind, RevocationReason
 from teller.errors import CertificateError, LifecycleError, NotFound, StorageError, ValidationError
 from teller.pki import profile
 from teller.ports import CertificateRequest, Clock, SystemClock
@@ -42,6 +54,10 @@ _REASON_FLAGS = {
 _MAX_SERIAL = 2**63
 _MIN_SERIAL = 2**24  # ≥ 4 bytes when DER-encoded
 CRL_VALIDITY = timedelta(days=1)
+JOURNAL_NAME = "ca-journal.jsonl"
+LEGACY_DB_NAME = "ca-db.json"
+_JOURNAL_VERSION = 1
+_BAD_RECORD = (KeyError, TypeError, ValueError, AttributeError)  # what a malformed record raises in _Db.apply
 
 
 def _write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
@@ -63,6 +79,83 @@ def _write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
         os.close(dir_fd)
 
 
+def _line(record: dict[str, Any]) -> bytes:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def _pread_all(fd: int, size: int, offset: int) -> bytes:
+    parts: list[bytes] = []
+    while size > 0:
+        chunk = os.pread(fd, size, offset)
+        if not chunk:
+            break
+        parts.append(chunk)
+        size -= len(chunk)
+        offset += len(chunk)
+    return b"".join(parts)
+
+
+def _serial(value: Any) -> str:
+    if not (isinstance(value, str) and value.isascii() and value.isdigit()):
+        raise ValueError(f"bad serial {value!r}")
+    return value
+
+
+def _count(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"bad counter {value!r}")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {value!r}")
+    return value
+
+
+def _issued_entry(rec: dict[str, Any]) -> dict[str, str]:
+    return {"issued_at": _text(rec["issued_at"]), "kind": CertKind(rec["kind"]).value, "not_after": _text(rec["not_after"])}
+
+
+def _revoked_entry(rec: dict[str, Any]) -> dict[str, str]:
+    datetime.fromisoformat(_text(rec["when"]))  # checked now so crl() cannot fail on it later
+    return {"reason": RevocationReason(rec["reason"]).value, "when": rec["when"]}
+
+
+@dataclass
+class _Db:
+    """The CA database in memory: the journal records applied in order."""
+
+    issued: dict[str, dict[str, str]] = field(default_factory=dict)
+    revoked: dict[str, dict[str, str]] = field(default_factory=dict)
+    sequence: int = 0
+    crl_number: int = 0
+
+    def apply(self, rec: dict[str, Any]) -> None:
+        """Apply one record. Everything is checked before anything changes, so a bad record changes nothing."""
+        op = rec["op"]
+        if op == "issued":
+            serial, entry, sequence = _serial(rec["serial"]), _issued_entry(rec), _count(rec["sequence"])
+            self.issued[serial] = entry
+            self.sequence = sequence
+        elif op == "revoked":
+            serial, entry = _serial(rec["serial"]), _revoked_entry(rec)
+            self.revoked[serial] = entry
+        elif op == "released":
+            self.revoked.pop(_serial(rec["serial"]), None)
+        elif op == "crl_number":
+            self.crl_number = _count(rec["n"])
+        elif op == "snapshot":
+            if rec.get("version") != _JOURNAL_VERSION:
+                raise ValueError(f"unsupported journal version {rec.get('version')!r}")
+            issued = {_serial(s): _issued_entry(e) for s, e in rec["issued"].items()}
+            revoked = {_serial(s): _revoked_entry(e) for s, e in rec["revoked"].items()}
+            self.issued, self.revoked = issued, revoked
+            self.sequence, self.crl_number = _count(rec["sequence"]), _count(rec["crl_number"])
+        else:
+            raise ValueError(f"unknown op {op!r}")
+
+
 class EmbeddedCA:
     """teller.ports.CertificateAuthority backed by files in ca_dir."""
 
@@ -76,6 +169,10 @@ class EmbeddedCA:
         self._clock = clock
         self._subject = subject
         self._lock = threading.Lock()
+        self._db = _Db()
+        self._offset = 0  # journal bytes applied to self._db; always the end of a complete line
+        self._lines = 0  # journal lines applied (for error messages)
+        self._torn = False  # the journal ends with a partial line (a writer died mid-append)
 
     # ------------------------------------------------------------------------------------------- opening
     @classmethod
@@ -104,9 +201,13 @@ class EmbeddedCA:
             except (OSError, ValueError) as exc:
                 raise CertificateError("CA 인증서나 키를 열 수 없습니다 (암호 또는 파일 확인)",
                                        f"cannot open the CA certificate or key (check passphrase/files): {exc}") from None
+            cls._create_journal(ca_dir)
         if not isinstance(key, rsa.RSAPrivateKey):
             raise CertificateError("CA 키 형식이 올바르지 않습니다", "the CA key is not RSA")
-        return cls(ca_dir, identity, root, issuing, key, clock, subject)
+        ca = cls(ca_dir, identity, root, issuing, key, clock, subject)
+        with ca._locked():  # replay now: a damaged journal is reported at open, not at the first issuance
+            pass
+        return ca
 
     @classmethod
     def from_settings(cls, settings: Settings, passphrase: bytes, clock: Clock | None = None) -> "EmbeddedCA":
@@ -172,31 +273,86 @@ class EmbeddedCA:
         _write_atomic(ca_dir / "root.der", root.public_bytes(serialization.Encoding.DER), 0o644)
         _write_atomic(ca_dir / "issuing.der", issuing.public_bytes(serialization.Encoding.DER), 0o644)  # last: marks done
 
-    # ------------------------------------------------------------------------------------------- database
-    @property
-    def _db_path(self) -> Path:
-        return self.ca_dir / "ca-db.json"
-
-    def _read_db(self) -> dict[str, Any]:
+    # ------------------------------------------------------------------------------------------- journal
+    @staticmethod
+    def _create_journal(ca_dir: Path) -> None:
+        """First open (under the file lock): start the journal with a snapshot, imported from a legacy ca-db.json."""
+        path = ca_dir / JOURNAL_NAME
+        if path.exists():
+            return
+        legacy = ca_dir / LEGACY_DB_NAME
         try:
-            raw = self._db_path.read_bytes()
-        except FileNotFoundError:
-            return {"issued": {}, "revoked": {}, "sequence": 0, "crl_number": 0}
-        try:
-            return json.loads(raw)
-        except ValueError as exc:
+            old: Any = json.loads(legacy.read_bytes()) if legacy.exists() else {}
+            snapshot: dict[str, Any] = {"op": "snapshot", "version": _JOURNAL_VERSION, "issued": old.get("issued", {}),
+                                        "revoked": old.get("revoked", {}), "sequence": int(old.get("sequence", 0)),
+                                        "crl_number": int(old.get("crl_number", 0))}
+            _Db().apply(snapshot)  # validate before anything is written
+        except OSError as exc:
+            raise StorageError("기존 CA 데이터베이스(ca-db.json)를 읽을 수 없습니다",
+                               f"cannot read the old CA database {legacy}: {exc}") from None
+        except _BAD_RECORD as exc:
             raise StorageError("CA 데이터베이스 파일이 손상되었습니다", f"the CA database file is corrupt: {exc}") from None
-
-    def _write_db(self, db: dict[str, Any]) -> None:
-        _write_atomic(self._db_path, json.dumps(db, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8"))
+        try:
+            _write_atomic(path, _line(snapshot))  # tmp + rename + dir fsync: the journal appears whole or not at all
+        except OSError as exc:
+            raise StorageError("CA 저널 파일을 만들 수 없습니다", f"cannot create the CA journal {path}: {exc}") from None
 
     @contextmanager
-    def _transaction(self) -> Iterator[dict[str, Any]]:
-        """Thread lock + process lock; re-read the database, yield it, write it when the block succeeds."""
+    def _locked(self) -> Iterator[int]:
+        """Thread lock + process lock, then catch up with lines other processes appended; yields the journal fd."""
+        path = self.ca_dir / JOURNAL_NAME
         with self._lock, self._file_lock(self.ca_dir):
-            db = self._read_db()
-            yield db
-            self._write_db(db)
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_APPEND)
+            except OSError as exc:
+                raise StorageError("CA 저널 파일을 열 수 없습니다", f"cannot open the CA journal {path}: {exc}") from None
+            try:
+                self._catch_up(fd, path)
+                yield fd
+            finally:
+                os.close(fd)
+
+    def _catch_up(self, fd: int, path: Path) -> None:
+        """Apply the complete lines after self._offset: O(bytes appended since this instance last looked)."""
+        try:
+            size = os.fstat(fd).st_size
+            data = _pread_all(fd, size - self._offset, self._offset) if size > self._offset else b""
+        except OSError as exc:
+            raise StorageError("CA 저널 파일을 읽을 수 없습니다", f"cannot read the CA journal {path}: {exc}") from None
+        if size < self._offset:  # only complete lines are ever truncated away, so this is damage from outside
+            raise StorageError("CA 저널 파일이 줄어들었습니다 (외부에서 변경됨)",
+                               f"the CA journal {path} shrank below what was already read (changed outside the CA)")
+        complete = data.rfind(b"\n") + 1  # a tail without newline is a torn append: ignored, truncated by the next writer
+        for raw in data[:complete].split(b"\n")[:-1]:
+            try:
+                rec = json.loads(raw)
+                if not isinstance(rec, dict):
+                    raise ValueError("not a JSON object")
+                self._db.apply(rec)
+            except _BAD_RECORD as exc:
+                n = self._lines + 1
+                raise StorageError(f"CA 저널 파일의 {n}번째 줄이 손상되었습니다: {path} (백업에서 복구가 필요합니다)",
+                                   f"the CA journal {path} is corrupt at line {n}: {exc}") from None
+            self._offset += len(raw) + 1
+            self._lines += 1
+        self._torn = complete < len(data)
+
+    def _append(self, fd: int, record: dict[str, Any]) -> None:
+        """Commit one transaction: one line, one write(), one fsync; then apply it to the in-memory database."""
+        data = _line(record)
+        try:
+            if self._torn:  # drop a dead writer's partial line, else ours would be glued onto it
+                os.ftruncate(fd, self._offset)
+                self._torn = False
+            if os.write(fd, data) != len(data):  # disk full: a partial line, which the next writer truncates
+                raise OSError("short write")
+            os.fsync(fd)
+        except OSError as exc:
+            raise StorageError("CA 저널 파일에 기록할 수 없습니다",
+                               f"cannot append to the CA journal {self.ca_dir / JOURNAL_NAME}: {exc}") from None
+        self._db.apply(record)
+        self._offset += len(data)
+        self._lines += 1
 
     # ------------------------------------------------------------------------------------------- port
     def issue(self, request: CertificateRequest) -> x509.Certificate:
@@ -214,12 +370,12 @@ class EmbeddedCA:
         if len(request.vid) != 32:
             raise ValidationError("VID는 SHA-256 32바이트여야 합니다", "the VID must be 32 bytes (SHA-256)")
         issued_on = self._clock.now().astimezone(profile.KST).date()
-        with self._transaction() as db:
-            db["sequence"] = int(db.get("sequence", 0)) + 1
-            serial = self._new_serial(db)
+        with self._locked() as fd:
+            sequence = self._db.sequence + 1
+            serial = self._new_serial()
             builder = (
                 x509.CertificateBuilder()
-                .subject_name(profile.subject_name(name, request.kind, self._subject, issued_on, db["sequence"]))
+                .subject_name(profile.subject_name(name, request.kind, self._subject, issued_on, sequence))
                 .issuer_name(self.issuing_cert.subject)
                 .public_key(public_key)
                 .serial_number(serial)
@@ -231,52 +387,49 @@ class EmbeddedCA:
                 real_name=name, vid=request.vid, identity=self.identity,
             )
             cert = builder.sign(self._key, hashes.SHA256())
-            db["issued"][str(serial)] = {
-                "issued_at": self._clock.now().isoformat(),
-                "kind": request.kind.value,
-                "not_after": request.not_after.isoformat(),
-            }
+            self._append(fd, {"op": "issued", "serial": str(serial), "issued_at": self._clock.now().isoformat(),
+                              "kind": request.kind.value, "not_after": request.not_after.isoformat(), "sequence": sequence})
         return cert
 
-    @staticmethod
-    def _new_serial(db: dict[str, Any]) -> int:
+    def _new_serial(self) -> int:
         while True:
             serial = _MIN_SERIAL + secrets.randbelow(_MAX_SERIAL - _MIN_SERIAL)
-            if str(serial) not in db["issued"]:
+            if str(serial) not in self._db.issued:
                 return serial
 
     def revoke(self, serial: int, reason: RevocationReason, when: datetime) -> None:
         if when.tzinfo is None:
             raise ValidationError("폐지 시각에 시간대가 없습니다", "revocation time must be timezone-aware")
-        with self._transaction() as db:
-            if str(serial) not in db["issued"]:
+        with self._locked() as fd:
+            if str(serial) not in self._db.issued:
                 raise NotFound(f"이 CA가 발급하지 않은 일련번호입니다: {serial:x}", f"unknown serial {serial:x}")
-            previous = db["revoked"].get(str(serial))
+            previous = self._db.revoked.get(str(serial))
             if previous and previous["reason"] != RevocationReason.CERTIFICATE_HOLD.value:
                 raise LifecycleError("이미 폐지된 인증서입니다", "the certificate is already revoked")
-            db["revoked"][str(serial)] = {"reason": reason.value, "when": when.astimezone(timezone.utc).isoformat()}
+            self._append(fd, {"op": "revoked", "serial": str(serial), "reason": reason.value,
+                              "when": when.astimezone(timezone.utc).isoformat()})
 
     def release_hold(self, serial: int) -> None:
         """Lift a certificate hold (효력회복): the serial leaves the next CRL (RFC 5280 removeFromCRL semantics)."""
-        with self._transaction() as db:
-            entry = db["revoked"].get(str(serial))
+        with self._locked() as fd:
+            entry = self._db.revoked.get(str(serial))
             if not entry or entry["reason"] != RevocationReason.CERTIFICATE_HOLD.value:
                 raise LifecycleError("효력정지 상태가 아닌 인증서입니다", "the certificate is not on hold")
-            del db["revoked"][str(serial)]
+            self._append(fd, {"op": "released", "serial": str(serial)})
 
     def crl(self) -> bytes:
         now = self._clock.now()
-        with self._transaction() as db:
-            db["crl_number"] = int(db.get("crl_number", 0)) + 1
+        with self._locked() as fd:
+            number = self._db.crl_number + 1
             builder = (
                 x509.CertificateRevocationListBuilder()
                 .issuer_name(self.issuing_cert.subject)
                 .last_update(now)
                 .next_update(now + CRL_VALIDITY)
-                .add_extension(x509.CRLNumber(db["crl_number"]), critical=False)
+                .add_extension(x509.CRLNumber(number), critical=False)
                 .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()), critical=False)
             )
-            for serial, entry in sorted(db["revoked"].items(), key=lambda kv: int(kv[0])):
+            for serial, entry in sorted(self._db.revoked.items(), key=lambda kv: int(kv[0])):
                 revoked = (x509.RevokedCertificateBuilder().serial_number(int(serial))
                            .revocation_date(datetime.fromisoformat(entry["when"])))
                 reason = RevocationReason(entry["reason"])
@@ -284,19 +437,20 @@ class EmbeddedCA:
                     revoked = revoked.add_extension(x509.CRLReason(_REASON_FLAGS[reason]), critical=False)
                 builder = builder.add_revoked_certificate(revoked.build())
             crl = builder.sign(self._key, hashes.SHA256())
+            self._append(fd, {"op": "crl_number", "n": number})  # recorded only once the CRL is signed
         return crl.public_bytes(serialization.Encoding.DER)
 
     def chain(self) -> Sequence[x509.Certificate]:
         return (self.issuing_cert, self.root_cert)
 
     def knows(self, serial: int) -> bool:
-        with self._lock, self._file_lock(self.ca_dir):
-            return str(serial) in self._read_db()["issued"]
+        with self._locked():
+            return str(serial) in self._db.issued
 
     def issued_serials(self) -> Sequence[int]:
-        with self._lock, self._file_lock(self.ca_dir):
-            return sorted(int(s) for s in self._read_db()["issued"])
+        with self._locked():
+            return sorted(int(s) for s in self._db.issued)
 
     def revoked_serials(self) -> dict[int, RevocationReason]:
-        with self._lock, self._file_lock(self.ca_dir):
-            return {int(s): RevocationReason(e["reason"]) for s, e in self._read_db()["revoked"].items()}
+        with self._locked():
+            return {int(s): RevocationReason(e["reason"]) for s, e in self._db.revoked.items()}

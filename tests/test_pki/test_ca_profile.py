@@ -124,7 +124,7 @@ def test_openssl_verifies_chain(pki_world, tmp_path: Path) -> None:  # type: ign
 
 def test_ca_files_and_reopen(pki_world) -> None:  # type: ignore[no-untyped-def]
     ca_dir: Path = pki_world.ca_dir
-    for name in ("root.key.pem", "issuing.key.pem", "ca-db.json"):
+    for name in ("root.key.pem", "issuing.key.pem", "ca-journal.jsonl"):
         assert (ca_dir / name).stat().st_mode & 0o777 == 0o600
     assert b"ENCRYPTED" in (ca_dir / "issuing.key.pem").read_bytes()
     again = EmbeddedCA.open(ca_dir, CAIdentity(), b"ca-test-passphrase")
@@ -193,8 +193,8 @@ def test_two_processes_issue_into_one_database(tmp_path: Path, pki_world) -> Non
     ca = EmbeddedCA.open(ca_dir, CAIdentity(), b"ca-test-passphrase")
     assert len(set(serials)) == 8
     assert set(serials) <= set(ca.issued_serials())
-    db = json.loads((ca_dir / "ca-db.json").read_text())
-    assert db["sequence"] == 2 + 8
+    issued = [json.loads(line) for line in (ca_dir / "ca-journal.jsonl").read_text().splitlines()]
+    assert max(r["sequence"] for r in issued if r["op"] == "issued") == 2 + 8
 
 
 @pytest.mark.parametrize("bad_name", ["", "   ", "홍/길동", "a\x00b", "가" * 65])
