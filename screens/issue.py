@@ -159,6 +159,7 @@ class CertificateJobScreen(TellerScreen):
         super().on_mount()
         self.query_one("#job-close", TButton).display = False
         self.steps_done: list[str] = []
+        self.steps_failed: set[str] = set()
         self.current_step: str | None = None
         self._render_steps()
         self.running = True
@@ -180,7 +181,9 @@ class CertificateJobScreen(TellerScreen):
     def _render_steps(self) -> None:
         text = Text()
         for step in STEPS:
-            if step in self.steps_done:
+            if step in self.steps_failed:
+                text.append("✗ ", style="bold red")
+            elif step in self.steps_done:
                 text.append("✓ ", style="green")
             elif step == self.current_step:
                 text.append("▶ ", style="bold yellow")
@@ -192,6 +195,9 @@ class CertificateJobScreen(TellerScreen):
     def _failed(self, exc: Any) -> None:
         self.running = False
         message = exc.text(self.lang) if exc is not None else self.tr("generic.error")
+        if self.current_step is not None:  # the step that was running is the one that failed
+            self.steps_failed.add(self.current_step)
+            self._render_steps()
         self.query_one("#job-result", Static).update(Text(message, style="bold red"))
         self.query_one("#job-close", TButton).display = True
 
@@ -201,6 +207,8 @@ class CertificateJobScreen(TellerScreen):
         self.query_one("#job-progress", ProgressBar).update(progress=1.0)
         self.steps_done = [s for s in STEPS]
         self.current_step = None
+        if result.receipt is None or not result.receipt.printed:  # done, but the paper did not come out
+            self.steps_failed.add("print")
         self._render_steps()
         self.relabel()
         self.query_one("#job-close", TButton).display = True
@@ -240,6 +248,9 @@ class CertificateJobScreen(TellerScreen):
     def _reprinted(self, outcome: Any) -> None:
         if self.result is not None:
             self.result.receipt = outcome
+            if outcome is not None and outcome.printed:
+                self.steps_failed.discard("print")
+                self._render_steps()
             self.relabel()
         self.notify(self.tr("issue.reprinted"))
 
