@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from teller.action_labels import action_label
 from teller.documents import AuditExtractData, AuditExtractRow, DailyReportData, ExceptionLine, TellerDayLine
 from teller.domain import Action, AuditEvent, AuditFilter, Role, StaffSession
 from teller.errors import StorageError, ValidationError
@@ -96,7 +97,7 @@ def _exceptions(deps: Deps, events: list[AuditEvent]) -> list[ExceptionLine]:
             hour = ev.at.astimezone(KST).hour
             if not open_h <= hour < close_h:
                 out.append(ExceptionLine(ev.at, ev.staff_id, "after_hours",
-                                         f"{_kst_hm(ev.at)} KST {ev.action} {d.get('transaction', ev.subject or '')}"))
+                                         f"{_kst_hm(ev.at)} KST {action_label(ev.action)} {d.get('transaction', ev.subject or '')}"))
             if ev.action == Action.REISSUE.value and ev.customer_ref:
                 reissues[ev.customer_ref].append(ev)
     for customer_ref, evs in reissues.items():
