@@ -6,6 +6,8 @@ these at the port boundary, so screens and the CLI never print a traceback.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class TellerError(Exception):
     """Base of every error the product reports to a person."""
@@ -98,6 +100,20 @@ class StorageError(TellerError):
     """The branch database is unavailable, locked or failing."""
 
     code = "storage_error"
+
+
+class UnreadableAuditEvent(StorageError):
+    """A stored audit event cannot be decoded (e.g. its time or details were overwritten with garbage): for chain
+    verification that is a break at `seq`, not a crash."""
+
+    code = "audit_unreadable"
+
+    def __init__(self, seq: int, why: str) -> None:
+        super().__init__(f"감사 기록 seq {seq}을(를) 읽을 수 없습니다 (변조 또는 손상): {why}",
+                         f"audit event seq {seq} cannot be read (altered or damaged): {why}")
+        self.seq = seq
+        self.why = why
+        self.before: list[Any] = []  # events of the same read decoded before it (the store fills this in)
 
 
 class PrinterError(TellerError):

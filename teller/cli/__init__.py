@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -41,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+log = logging.getLogger("teller.cli")
+log.addHandler(logging.NullHandler())  # no "last resort" traceback on stderr
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -56,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("중단되었습니다 (interrupted)", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug or a state nobody foresaw: one line for the operator, never a traceback
+        log.exception("unexpected error")  # to a configured log, if any; the terminal gets one line
+        print(f"예기치 않은 오류입니다: {type(exc).__name__}: {exc} (unexpected error)"[:500], file=sys.stderr)
+        return 70  # EX_SOFTWARE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, Any
 
-from teller.audit_chain import ChainBreak, verify_chain
+from teller.audit_chain import ChainBreak, VerifiedRun, verify_chain
 from teller.config import Settings
 from teller.domain import Action, AuditDraft, AuditEvent, AuditFilter
-from teller.errors import ValidationError
+from teller.errors import UnreadableAuditEvent, ValidationError
 from teller.ports import BranchStore
 
 PROGRESS_EVERY = 10_000
@@ -41,29 +41,52 @@ class ChainReport:
         return f"감사 기록 무결성 오류: seq {self.bad_seq} — {self.why} (audit chain broken)"
 
 
-def _counted(events: Iterable[AuditEvent], progress: Callable[[int], None] | None,
-             every: int, tally: list[int]) -> Iterator[AuditEvent]:
+def _counted(items: Iterable[AuditEvent | VerifiedRun], progress: Callable[[int], None] | None,
+             every: int, tally: list[int]) -> Iterator[AuditEvent | VerifiedRun]:
     n = 0
-    for event in events:
+    for item in items:
+        if isinstance(item, VerifiedRun):
+            # if the run does not continue the chain, the break is at its first event: count just that one
+            tally[0] = n + 1
+            if progress is not None and (n + 1) % every == 0:
+                progress(n + 1)
+            yield item
+            start, n = n + 1, n + item.count
+            tally[0] = n
+            if progress is not None:
+                for k in range(start // every + 1, n // every + 1):
+                    progress(k * every)
+            continue
         n += 1
         tally[0] = n
         if progress is not None and n % every == 0:
             progress(n)
-        yield event
+        yield item
 
 
 def verify_audit_chain(store: BranchStore, progress: Callable[[int], None] | None = None, *,
                        every: int = PROGRESS_EVERY) -> ChainReport:
     """Stream every event through `teller.audit_chain.verify_chain`; report the first bad sequence number.
 
+    A store may offer `iter_audit_checked()`: the same events, where it can as `VerifiedRun`s it has already
+    checked with an equivalent faster method (the SQLite store does), with the same verdicts.
+
     Also refuses a trail shorter than what head office already acknowledged (a deleted tail leaves no gap in
     the chain itself).
     """
     tally = [0]
+    checked: Callable[[], Iterable[AuditEvent | VerifiedRun]] | None = getattr(store, "iter_audit_checked", None)
+    items = store.iter_audit() if checked is None else checked()
     try:
-        head_seq, _ = verify_chain(_counted(store.iter_audit(), progress, every, tally))
+        head_seq, _ = verify_chain(_counted(items, progress, every, tally))
     except ChainBreak as br:
         return ChainReport(False, br.seq - 1, br.seq, br.why, tally[0])
+    except UnreadableAuditEvent as bad:  # overwritten with something that is not even a value: also a break
+        return ChainReport(False, bad.seq - 1, bad.seq, f"unreadable: {bad.why}", tally[0] + 1)
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:  # a generator left at a break: end its read transaction and helpers now
+            close()
     if progress is not None:
         progress(tally[0])
     with store.unit_of_work() as uow:

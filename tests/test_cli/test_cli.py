@@ -155,3 +155,17 @@ def test_unexpected_failure_is_json_and_logged_without_secrets(cli_home):
     for secret in (request["password"], request["staff"]["password"], request["customer"]["rrn"],
                    request["customer"]["rrn"].replace("-", "")):
         assert secret not in log
+
+
+def test_an_unforeseen_error_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
+    from teller import cli
+    from teller.cli import audit_cmd
+
+    def boom(args):
+        raise RuntimeError("disk controller said no")
+
+    monkeypatch.setattr(audit_cmd, "_verify", boom)
+    code = cli.main(["--home", str(tmp_path / "home"), "audit", "verify"])
+    err = capsys.readouterr().err
+    assert code == 70
+    assert err.count("\n") == 1 and "disk controller said no" in err and "Traceback" not in err

@@ -101,3 +101,22 @@ def test_untouched_trail_verifies_and_the_check_is_audited(db_url: str, tmp_path
     store.dispose()
     assert last is not None and last.action == "audit_verified" and last.staff_id is None
     assert last.details == {"checked": N + 1, "head_seq": N + 1}
+
+
+SQLITE_GARBAGE = {  # SQLite stores what it is given: a row overwritten with values that do not even decode
+    "garbage time": ("UPDATE audit_events SET at = 'garbage' WHERE seq = 3", 3),
+    "garbage details": ("UPDATE audit_events SET details = '{not json' WHERE seq = 4", 4),
+    "garbage event id": ("UPDATE audit_events SET event_id = 'x' WHERE seq = 7", 7),
+}
+
+
+@pytest.mark.parametrize("name", list(SQLITE_GARBAGE))
+def test_an_undecodable_row_is_a_break_at_its_seq_not_a_crash(tmp_path: Path, name: str) -> None:
+    store, home, env = _build("sqlite://", tmp_path)
+    statement, bad_seq = SQLITE_GARBAGE[name]
+    _sql(store, statement)
+    store.dispose()
+    result = _verify(home, env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"seq {bad_seq} " in result.stderr and "unreadable" in result.stderr
+    assert "Traceback" not in result.stderr
