@@ -403,10 +403,22 @@ def audit_conditions(branch_id: str, flt: AuditFilter) -> list[ColumnElement[boo
     return conditions
 
 
+def _floats_as_text(value: Any) -> Any:
+    """PostgreSQL's JSONB rewrites numbers (1e16 reads back as 10000000000000000), which would change the
+    canonical bytes the chain hashed: a float is kept as its repr text, which every database returns as is."""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: _floats_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_floats_as_text(v) for v in value]
+    return value
+
+
 def _json_normal(details: Mapping[str, Any]) -> dict[str, Any]:
-    """The details exactly as they will read back from the database (tuples → lists, keys → str)."""
+    """The details exactly as they will read back from the database (tuples → lists, keys → str, floats → text)."""
     try:
-        return json.loads(json.dumps(dict(details), ensure_ascii=False))
+        return _floats_as_text(json.loads(json.dumps(dict(details), ensure_ascii=False)))
     except (TypeError, ValueError) as error:
         raise StorageError("감사 기록의 세부 내용을 저장할 수 없습니다 (JSON 아님)",
                            f"audit details are not JSON-serialisable: {error}") from None

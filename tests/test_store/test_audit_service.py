@@ -137,3 +137,19 @@ def test_export_cli_writes_the_file_and_audits_itself(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     bad_date = subprocess.run(cmd[:10] + ["2026-02-30"], capture_output=True, text=True, env=env, timeout=120)
     assert bad_date.returncode == 1 and "날짜" in bad_date.stderr
+
+
+def test_floats_in_details_survive_every_database(store: SqlBranchStore) -> None:
+    """PostgreSQL's JSONB rewrites numbers (1e16 → 10000000000000000): the chain would then break on an intact
+    trail. Floats are kept as text, so both databases read back what was hashed."""
+    from dataclasses import replace
+
+    with store.unit_of_work() as uow:
+        event = uow.audit.append(replace(draft(1), details={"big": 1e16, "small": 0.1, "nested": [{"x": -0.0}],
+                                                           "count": 3}))
+        uow.commit()
+    assert event.details == {"big": "1e+16", "small": "0.1", "nested": [{"x": "-0.0"}], "count": 3}
+    report = verify_audit_chain(store)
+    assert report.ok, report
+    with store.unit_of_work() as uow:
+        assert uow.audit.get(1).details == event.details
