@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from db.models import AuditEventRow
-from db.store import _SQLITE_AUDIT_RENDERED, SqlBranchStore, _canonical_details, _renders_like_python
+from db.fast_verify import _SQLITE_AUDIT_RENDERED, _canonical_details, _renders_like_python
+from db.store import SqlBranchStore
 from teller.audit_chain import GENESIS, VerifiedRun, canonical_content, canonical_json, chain_hash, event_hash
 from teller.domain import Action, AuditDraft, AuditEvent
 from teller.services.audit import ChainReport, verify_audit_chain
@@ -472,6 +473,7 @@ def big(store: SqlBranchStore, n: int) -> None:
 def patient_helper(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Helpers that have finished (down to seq 0) before verification starts, so every batch they passed is
     taken from them; the list of helpers started."""
+    import db.fast_verify
     import db.store
 
     started: list[Any] = []
@@ -522,14 +524,15 @@ def test_helper_batches_are_taken_and_it_ends(sqlite_store: SqlBranchStore, pati
 def test_helper_that_dies_or_talks_nonsense_costs_only_time(sqlite_store: SqlBranchStore,
                                                             patient_helper: list[Any],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import db.fast_verify
     import db.store
 
     big(sqlite_store, 500)
-    monkeypatch.setattr(db.store, "_HELPER_COMMAND", "import sys; sys.exit(3)")
+    monkeypatch.setattr(db.fast_verify, "_HELPER_COMMAND", "import sys; sys.exit(3)")
     assert compare(sqlite_store, batch=10, helper_min_rows=0) == ok(500)
     h = {e.seq: e.hash for e in sqlite_store.iter_audit()}
     for line in ("0 10 nonsense", "10 10 x 20 y", f"0 10 {GENESIS} 10 zz", f"0 10 {GENESIS} 12 {h[10]}"):
-        monkeypatch.setattr(db.store, "_HELPER_COMMAND", f"print({line!r})")  # lines no helper writes
+        monkeypatch.setattr(db.fast_verify, "_HELPER_COMMAND", f"print({line!r})")  # lines no helper writes
         assert compare(sqlite_store, batch=10, helper_min_rows=0) == ok(500)
     assert [p._proc.returncode for p in patient_helper] == [3, 0, 0, 0, 0]
 
