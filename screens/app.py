@@ -170,6 +170,14 @@ class TellerApp(App[None]):
             self.sync_worker.wake()
 
     def on_unmount(self) -> None:
+        if self.session is not None and self._deps is not None:  # closed while signed in (e.g. ctrl+q)
+            from teller.services import auth
+
+            try:
+                auth.sign_out(self._deps, self.session)  # the trail says who left the terminal, and when
+            except Exception:
+                log.exception("recording the sign-out at exit failed")
+            self.session = None
         if self.sync_worker is not None:
             self.sync_worker.stop(timeout=5)
 

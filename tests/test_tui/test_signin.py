@@ -145,3 +145,18 @@ async def test_sign_out_returns_to_sign_in_and_forgets_the_session(tui_home: Any
         await settle(pilot)
         assert isinstance(app.screen, SignInScreen)
         assert app.session is None and app.customer is None
+
+
+@asynctest
+async def test_closing_the_terminal_while_signed_in_records_the_sign_out(tui_home: Any) -> None:
+    from teller.domain import AuditFilter
+
+    app = TellerApp(tui_home.deps, idle_check_s=3600)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "t001", tui_home.passwords["t001"])
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("ctrl+q")  # Textual's quit key
+        await pilot.pause()
+    with tui_home.deps.store.unit_of_work() as uow:
+        newest = uow.audit.page(AuditFilter(staff_id="t001"), limit=1)[0]
+    assert (newest.action, newest.staff_id) == ("sign_out", "t001")
