@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from teller.action_labels import action_label
+from teller.action_labels import ACTION_LABELS, action_label
 
 KST = timezone(timedelta(hours=9), "KST")
 
+# The customer-facing actions a receipt or report names; their wording is the shared table's.
 ACTION_TITLES: dict[str, tuple[str, str]] = {
-    "issue": ("발급", "Issuance"),
-    "renew": ("갱신", "Renewal"),
-    "reissue": ("재발급", "Reissuance"),
-    "revoke": ("폐지", "Revocation"),
-    "hold": ("효력정지", "Suspension"),
-    "release": ("효력회복", "Reinstatement"),
-    "delete_from_media": ("매체 삭제", "Deletion from media"),
+    a: ACTION_LABELS[a] for a in ("issue", "renew", "reissue", "revoke", "hold", "release", "delete_from_media")
 }
 
 CERT_KINDS: dict[str, tuple[str, str]] = {
@@ -41,10 +36,7 @@ LOSS_NOTICE = (
 
 
 def action_title(action: str, lang: str = "ko") -> str:
-    if action not in ACTION_TITLES:
-        return action_label(action, lang)
-    ko, en = ACTION_TITLES[action]
-    return en if lang == "en" else ko
+    return action_label(action, lang)
 
 
 def kind_label(kind: str | None, lang: str = "ko") -> str:

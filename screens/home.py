@@ -13,6 +13,7 @@ from textual.widgets import Footer, Static
 
 from screens.base import TellerScreen, TLabel
 from screens.strings import t, won
+from teller.action_labels import action_label
 
 
 def optional_service(module: str, name: str) -> Any | None:
@@ -136,12 +137,8 @@ class HomeScreen(TellerScreen):
             return t("generic.none", lang)
         counts: dict[str, int] = dict(getattr(summary, "counts", {}) or {})
         lines = []
-        labels = {"issue": "bind.issue", "renew": "cert.renew", "reissue": "cert.reissue", "revoke": "cert.revoke",
-                  "hold": "cert.hold", "release": "cert.release", "delete_from_media": "cert.delete",
-                  "customer_identified": "bind.identify"}
         for action, count in counts.items():
-            label = t(labels[action], lang) if action in labels else action
-            lines.append(t("home.count", lang, label=label, count=count))
+            lines.append(t("home.count", lang, label=action_label(action, lang), count=count))
         if not lines:
             lines.append(t("home.nothing_today", lang))
         fees = getattr(summary, "fees_krw", None)

@@ -151,6 +151,7 @@ async def test_issue_writes_a_verifiable_folder_to_the_media(tui_home: Any) -> N
         await pilot.press("f1")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
+        assert "발급: 1건" in texts(app) and "고객 실명확인: 1건" in texts(app)  # today's work, in Korean
 
 
 @asynctest

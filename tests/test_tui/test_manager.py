@@ -116,8 +116,8 @@ async def test_chain_verification_reports_intact_and_is_audited(tui_home: Any) -
         assert "이상 없음" in status
         bar = screen.query_one("#chain-progress")
         assert bar.display and bar.percentage == 1.0
-    with tui_home.deps.store.unit_of_work() as uow:
-        last = uow.audit.get(uow.audit.head()[0])
+        with tui_home.deps.store.unit_of_work() as uow:  # before the app closes (and records the sign-out)
+            last = uow.audit.get(uow.audit.head()[0])
     assert last.action == Action.AUDIT_VERIFIED.value and last.staff_id == "m001"
 
 
