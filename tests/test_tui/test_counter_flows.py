@@ -69,6 +69,16 @@ async def issue_via_ui(pilot: Any, home: Any, person_name: str = "홍길동") ->
     return app.screen.result
 
 
+async def issue_then_open_certificate(pilot: Any, home: Any) -> tuple[Any, Any]:
+    """Issue via the UI, back home, F4: (the issue result, the certificate screen)."""
+    first = await issue_via_ui(pilot, home)
+    await pilot.press("f1")
+    await settle(pilot)
+    await pilot.press("f4")
+    await settle(pilot)
+    return first, pilot.app.screen
+
+
 def check_folder(folder: Path, serial: str, password: str) -> None:
     from teller.pki.keyfile import decrypt_private_key
 
@@ -238,13 +248,8 @@ async def test_cancelling_the_approval_dialog_changes_nothing(tui_home: Any) -> 
 async def test_revoke_with_approval_then_delete_from_media(tui_home: Any) -> None:
     app = TellerApp(tui_home.deps)
     async with app.run_test(size=(120, 40)) as pilot:
-        first = await issue_via_ui(pilot, tui_home)
+        first, screen = await issue_then_open_certificate(pilot, tui_home)
         serial = first.certificate.serial
-        await pilot.press("f1")
-        await settle(pilot)
-        await pilot.press("f4")
-        await settle(pilot)
-        screen = app.screen
         screen.query_one("#reason", Select).value = "key_compromise"
         await pilot.press("f3")
         await settle(pilot)

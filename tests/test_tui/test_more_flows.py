@@ -22,6 +22,7 @@ from teller.domain import CertStatus
 from test_counter_flows import (  # type: ignore[import-not-found]
     approve_in_dialog,
     identify,
+    issue_then_open_certificate,
     issue_via_ui,
     status_of,
     type_customer_password,
@@ -38,13 +39,8 @@ def folders_under(media: Path) -> list[Path]:
 async def test_hold_with_approval_then_release(tui_home: Any) -> None:
     app = TellerApp(tui_home.deps, idle_check_s=3600)
     async with app.run_test(size=(120, 40)) as pilot:
-        first = await issue_via_ui(pilot, tui_home)
+        first, screen = await issue_then_open_certificate(pilot, tui_home)
         serial = first.certificate.serial
-        await pilot.press("f1")
-        await settle(pilot)
-        await pilot.press("f4")
-        await settle(pilot)
-        screen = app.screen
         assert isinstance(screen, CertificateScreen)
         await pilot.press("f4")  # hold (gated on the customer's behalf)
         await settle(pilot)
