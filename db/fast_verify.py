@@ -1,9 +1,10 @@
-"""Fast chain verification on SQLite: SQLite renders each event's canonical bytes (but the details), Python
-canonicalises the details and hashes, and a helper process checks batches from the top of the trail down.
+"""Fast chain verification on SQLite: for each batch of events SQLite renders every event's canonical bytes (but
+the details) and gathers the columns the checks need into a few strings; Python canonicalises the details, hashes,
+and checks each batch as a whole. A helper process checks batches from the top of the trail down meanwhile.
 
 Kept apart from `db.store` so the helper process starts without SQLAlchemy: it needs only sqlite3 and
-`teller.audit_chain`. Every row the fast path cannot vouch for byte for byte goes back to `db.store`'s decoding
-path, so verdicts and the first bad seq are the ones `teller.audit_chain.verify_chain` gives.
+`teller.audit_chain`. A batch the fast path cannot vouch for byte for byte, row by row, goes back to `db.store`'s
+decoding path, so verdicts and the first bad seq are the ones `teller.audit_chain.verify_chain` gives.
 """
 
 from __future__ import annotations
@@ -16,40 +17,57 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 from teller.audit_chain import canonical_json
 
-# The canonical content of each event (teller.audit_chain.canonical_content) rendered by SQLite, but for the
-# details: `head` is the object of the keys before "details", `tail` that of the keys after it, in canonical
-# (sorted) order; json_object quotes text as json.dumps(ensure_ascii=False) does (`_renders_like_python` checks
-# the SQLite linked). Python joins head[:-1] + ',"details":' + the canonical details + ',' + tail[1:] (cheaper
-# than SQLite's own string functions). The raw columns after them let `_fast_checked` confirm that
-# `_sqlite_batch` would decode the row to exactly these bytes.
-_SQLITE_AUDIT_RENDERED = (
-    "SELECT CAST(json_object('action', action, 'at', replace(at, ' ', 'T') || 'Z', 'branch_id', branch_id, "
-    "'customer_ref', customer_ref) AS BLOB), "
-    "CAST(json_object('event_id', event_id, 'result', result, 'seq', seq, 'staff_id', staff_id, "
-    "'subject', subject, 'terminal_id', terminal_id) AS BLOB), "
-    "details, at, event_id, prev_hash, hash, seq "
-    "FROM audit_events WHERE branch_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+# One event's canonical content (teller.audit_chain.canonical_content) as SQLite renders it, with the details
+# standing in as the one-character string "\x01": Python swaps in the canonical details (`_PLACEHOLDER`).
+# json_object quotes text as json.dumps(ensure_ascii=False) does and refuses BLOBs (`_renders_like_python`
+# checks the SQLite linked). Keys in canonical (sorted) order.
+_SQLITE_RENDERED_EVENT = (
+    "json_object('action', action, 'at', replace(at, ' ', 'T') || 'Z', 'branch_id', branch_id, "
+    "'customer_ref', customer_ref, 'details', char(1), 'event_id', event_id, 'result', result, 'seq', seq, "
+    "'staff_id', staff_id, 'subject', subject, 'terminal_id', terminal_id)"
+)
+# The events with seq in (after, after + batch], in seq order (the unique index; `_batch_checked` confirms the
+# order from the seqs), as one row of strings: aggregating in SQLite costs far less than a Python row per event.
+# json_group_array refuses BLOBs and leaves numbers unquoted, so at, prev_hash and hash are text when they
+# match what `_batch_checked` expects; event_id and seq are rendered above as well (a BLOB fails the query).
+_SQLITE_AUDIT_BATCH_RENDERED = (
+    f"SELECT count(*), CAST(group_concat({_SQLITE_RENDERED_EVENT}, char(10)) AS BLOB), "
+    "group_concat(details, char(30)), json_group_array(at), group_concat(event_id, char(10)), "
+    "json_group_array(prev_hash), json_group_array(hash), group_concat(seq) "
+    "FROM audit_events WHERE branch_id = ? AND seq > ? AND seq <= ?"
+)
+# Whether any rendered column of those events holds a REAL (SQLite writes 1.0e+16 and Inf where json.dumps
+# writes 1e+16 and Infinity). Asked only when the rendering's bytes cannot rule it out (`_no_real_in`).
+_SQLITE_AUDIT_REALS = (
+    "SELECT count(*) FROM audit_events WHERE branch_id = ? AND seq > ? AND seq <= ? AND ("
+    + " OR ".join(f"typeof({c}) = 'real'" for c in ("action", "branch_id", "customer_ref", "event_id", "result",
+                                                     "seq", "staff_id", "subject", "terminal_id"))
+    + ")"
 )
 _SQLITE_AUDIT_HEAD = (
     "SELECT seq FROM audit_events WHERE branch_id = ? AND seq <= 9223372036854775807 ORDER BY seq DESC LIMIT 1"
 )
+_PLACEHOLDER = b'"details":"\\u0001"'  # json_object's rendering of 'details', char(1)
 # The form UTCDateTime stores on SQLite (naive UTC, always with microseconds), the one form for which `_utc` +
 # `_utc_iso` give back the stored text with "T" and "Z" (what SQLite renders): a year from 1000 (strftime does
-# not pad %Y), field values in range; days 29-31 are also checked against the calendar (`_real_day`).
-_AT = r"[1-9][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01]) (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{6}"
-_STORED_AT = re.compile(_AT)
-_STORED_ATS = re.compile(f"(?:{_AT}\n)*{_AT}")  # a batch's values joined by newlines: one regex call per batch
+# not pad %Y), field values in range, a day the month has (February 29 is checked against the year: `_real_day`).
+_MONTH_DAY = (r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31"
+              r"|02-29)")
+_AT = rf"[1-9][0-9]{{3}}-{_MONTH_DAY} (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{{6}}"
+_STORED_ATS = re.compile(f'\\["{_AT}"(?:,"{_AT}")*\\]')  # json_group_array(at): one regex call per batch
 _AT_LEN = 26
-# details text → ',"details":' + canonical details + ','. Trails repeat a few texts ({} above all); bounded
-# so that unique ones do not grow it.
+_LEAP_DAY, _DAY_AT = "-02-29 ", (2, 29)  # where a value's day (YYYY-MM-DD) starts, and the step between values
+# details text → '"details":' + canonical details. Trails repeat a few texts ({} above all); bounded so that
+# unique ones do not grow it.
 _DETAILS_CACHE: dict[str, bytes] = {}
 _DETAILS_CACHE_MAX = 4096
 _HELPER_BUSY_TIMEOUT_S = 10.0  # the helper only reads; a writer holding the lock briefly is waited for
@@ -57,6 +75,8 @@ _HELPER_MIN_ROWS = 200_000  # below this, starting the helper process costs more
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 # Every ASCII character (controls, quote, backslash, DEL) and non-ASCII ones json.dumps leaves alone.
 _QUOTE_PROBE = "".join(map(chr, range(0x80))) + "\u00e9\u2028\u2029\ud55c\ufeff\U0001f600"
+# REALs whose rendering `_no_real_in` must recognise: each has a "." or is infinite ("Inf").
+_REAL_PROBE = (5.0, -0.0, 0.5, -2.5, 1 / 3, 1e16, 1e-7, 1e300, 2.0 ** 70, 123456789.125, float("inf"), float("-inf"))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -68,24 +88,14 @@ def _real_day(day: str) -> bool:
     return True
 
 
-def _stored_at_prefix(ats: list[Any]) -> int:
-    """How many leading values are in UTCDateTime's stored form (`_AT`, a real day)."""
-    try:
-        block = "\n".join(ats)
-    except TypeError:  # not all text
-        block = ""
-    # n matches of _AT, 26 characters each, in 27n - 1 characters: no value holds a newline, each is one match
-    if ats and len(block) == (_AT_LEN + 1) * len(ats) - 1 and _STORED_ATS.fullmatch(block):
-        if "-29 " not in block and "-30 " not in block and "-31 " not in block:
-            return len(ats)
-        if all(_real_day(day) for day in {at[:10] for at in ats if at[8:10] > "28"}):
-            return len(ats)
-    n = 0
-    for at in ats:
-        if type(at) is not str or not _STORED_AT.fullmatch(at) or (at[8:10] > "28" and not _real_day(at[:10])):
-            break
-        n += 1
-    return n
+def _stored_ats(ats: object, n: int) -> bool:
+    """Whether json_group_array(at) of n events holds n texts in UTCDateTime's stored form (`_AT`, a real day)."""
+    if type(ats) is not str or len(ats) != (_AT_LEN + 3) * n + 1 or not _STORED_ATS.fullmatch(ats):
+        return False
+    if _LEAP_DAY not in ats:
+        return True
+    first, step = _DAY_AT
+    return all(_real_day(ats[i:i + 10]) for i in range(first, len(ats), step) if ats[i + 5:i + 10] == "02-29")
 
 
 def _canonical_details(text: object) -> bytes | None:
@@ -99,57 +109,88 @@ def _canonical_details(text: object) -> bytes | None:
         return None
 
 
-def _utf8(*parts: bytes) -> bool:
+def _no_real_in(rendered: bytes, n: int) -> bool | None:
+    """True when n rendered events hold no REAL: each at holds one "." and this SQLite writes every REAL with a
+    "." or as Inf (`_renders_like_python`). None when the bytes cannot tell (a "." or an "I" in some text)."""
+    return True if b"I" not in rendered and rendered.count(b".") == n else None
+
+
+def _batch_checked(row: Sequence[Any], seq: int, prev: str,
+                   reals: Callable[[], int] | None = None) -> tuple[int, str] | None:
+    """(events, last hash) when every event of one row of `_SQLITE_AUDIT_BATCH_RENDERED` continues the chain from
+    (seq, prev) and hashes to its stored hash; None when any does not. An event counts only if `_sqlite_batch`
+    would decode it to the very bytes hashed here, so a batch taken is one `verify_chain` passes on the decoded
+    events. `reals` counts the REALs in the batch's rendered columns, for when the bytes cannot rule them out."""
     try:
-        for part in parts:
-            part.decode("utf-8")
-    except UnicodeDecodeError:  # the driver refuses such text columns when `_sqlite_batch` reads them
-        return False
-    return True
-
-
-def _fast_checked(rows: Sequence[Sequence[Any]], seq: int, prev: str) -> int:
-    """How many leading rows (of `_SQLITE_AUDIT_RENDERED`) continue the chain from (seq, prev) and hash to their
-    stored hash. A row counts only if `_sqlite_batch` would decode it to the very bytes hashed here, so each
-    verdict is the one `verify_chain` gives on the decoded event; the first row that fails any test ends the run."""
-    good_at = _stored_at_prefix([row[3] for row in rows])
+        n, rendered, details, ats, event_ids, prevs, hashes, seqs = row
+    except (TypeError, ValueError):
+        return None
+    if not n or type(rendered) is not bytes or type(details) is not str or type(event_ids) is not str:
+        return None
+    # the events seq .. seq + n - 1, in that order (a gap, a duplicate or a text seq shows here)
+    if seqs != ",".join(map(str, range(seq, seq + n))):
+        return None
+    if not _stored_ats(ats, n):
+        return None
+    # every event_id 32 characters, the form `_sqlite_batch` keeps as it is
+    if (len(event_ids) != 33 * n - 1 or event_ids.count("\n") != n - 1
+            or event_ids[32::33] != "\n" * (n - 1)):
+        return None
+    if not rendered.isascii():
+        try:
+            rendered.decode("utf-8")  # the driver refuses such text when `_sqlite_batch` reads it
+        except UnicodeDecodeError:
+            return None
+    events = rendered.split(b"\n")  # json_object escapes newlines: one line per event
+    texts = details.split("\x1e")  # a character no JSON text holds raw (details may span lines)
+    if len(events) != n or len(texts) != n:
+        return None
+    if not _no_real_in(rendered, n) and (reals is None or reals() != 0):
+        return None
+    cache, known = _DETAILS_CACHE, {}
+    for text in set(texts):
+        middle = cache.get(text)
+        if middle is None:
+            # an object's text: a number stored in the details column is read as a number, not as its text
+            body = _canonical_details(text) if text[:1] == "{" else None
+            if body is None:
+                return None
+            if len(cache) >= _DETAILS_CACHE_MAX:
+                cache.clear()
+            middle = cache[text] = b'"details":' + body
+        known[text] = middle
+    middles = map(known.__getitem__, texts)
     try:
         digest = bytes.fromhex(prev)
     except ValueError:
-        return 0
-    sha256, cache = hashlib.sha256, _DETAILS_CACHE
-    n = 0
-    for head, tail, details, _at, event_id, prev_hash, own_hash, row_seq in rows[:good_at]:
-        if row_seq != seq or prev_hash != prev or head is None or tail is None:
-            break
-        if type(event_id) is not str or len(event_id) != 32:  # other forms are normalised by uuid.UUID
-            break
-        middle = cache.get(details)
-        if middle is None:
-            body = _canonical_details(details)
-            if body is None:
-                break
-            if len(cache) >= _DETAILS_CACHE_MAX:
-                cache.clear()
-            middle = cache[details] = b',"details":' + body + b","
-        if not (head.isascii() and tail.isascii()) and not _utf8(head, tail):
-            break
-        digest = sha256(digest + head[:-1] + middle + tail[1:]).digest()  # digest == fromhex(prev_hash)
-        if digest.hex() != own_hash:
-            break
-        prev = own_hash
-        seq += 1
-        n += 1
-    return n
+        return None
+    sha256, digests = hashlib.sha256, []
+    append = digests.append
+    # the first placeholder is the details key: text before it is quoted, with any '"' escaped
+    for content in map(bytes.replace, events, repeat(_PLACEHOLDER), middles, repeat(1)):
+        digest = sha256(digest + content).digest()
+        append(digest)
+    own = list(map(bytes.hex, digests))
+    if hashes != '["' + '","'.join(own) + '"]':
+        return None
+    if prevs != '["' + prev + ('","' + '","'.join(own[:-1]) if n > 1 else "") + '"]':
+        return None
+    return n, own[-1]
+
 
 def _renders_like_python(dbapi_connection: Any) -> bool:
-    """Whether this SQLite's json_object writes text, NULL and integers exactly as canonical_json does."""
+    """Whether this SQLite's json_object writes text, NULL and integers exactly as canonical_json does, and every
+    REAL with a "." or as Inf (for `_no_real_in`)."""
     try:
         rendered = dbapi_connection.execute("SELECT json_object('i', ?, 'n', NULL, 's', ?)",
                                             (-(2 ** 62), _QUOTE_PROBE)).fetchone()[0]
+        reals = dbapi_connection.execute(
+            "SELECT " + ", ".join(["json_object('r', ?)"] * len(_REAL_PROBE)), _REAL_PROBE).fetchone()
     except sqlite3.Error:
         return False
-    return bool(rendered == canonical_json({"i": -(2 ** 62), "n": None, "s": _QUOTE_PROBE}).decode("utf-8"))
+    if rendered != canonical_json({"i": -(2 ** 62), "n": None, "s": _QUOTE_PROBE}).decode("utf-8"):
+        return False
+    return all(type(r) is str and ("." in r or r in ('{"r":Inf}', '{"r":-Inf}')) for r in reals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +203,7 @@ class _HelperBatch:
 
 class _Helper:
     """A second process (`_helper_main`) checking keyset batches from the top of the trail down with
-    `_fast_checked`, while `iter_audit_checked` goes up: about half the time on two cores, and nothing waits for
+    `_batch_checked`, while `iter_audit_checked` goes up: about half the time on two cores, and nothing waits for
     it. It reports only batches whose every row passed, each linked to its own first prev_hash;
     `iter_audit_checked` takes one only where that prev_hash is the hash it has reached, and checks any other
     batch itself. Started with `-I` on this interpreter; reads the file read-only."""
@@ -210,11 +251,20 @@ def _helper_main() -> None:
         if not _renders_like_python(conn):
             return
         for k in range(top, -1, -1):
-            rows = conn.execute(_SQLITE_AUDIT_RENDERED, (branch_id, k * batch, batch)).fetchall()
-            first_prev = rows[0][5] if rows else None
+            after = k * batch
+            window = (branch_id, after, after + batch)
+            try:
+                row = conn.execute(_SQLITE_AUDIT_BATCH_RENDERED, window).fetchone()
+            except sqlite3.Error:  # e.g. a BLOB where text belongs: the parent decodes this batch
+                continue
+            prevs = row[5]
             # first_prev is checked against the chain by the parent; here it only has to be a hash
-            if (type(first_prev) is str and _HEX64.fullmatch(first_prev)
-                    and _fast_checked(rows, k * batch + 1, first_prev) == len(rows)):
-                print(k * batch, len(rows), first_prev, rows[-1][-1], rows[-1][-2], flush=True)
+            first_prev = prevs[2:66] if type(prevs) is str else ""
+            if not _HEX64.fullmatch(first_prev):
+                continue
+            checked = _batch_checked(row, after + 1, first_prev,
+                                     lambda w=window: conn.execute(_SQLITE_AUDIT_REALS, w).fetchone()[0])
+            if checked is not None:
+                print(after, checked[0], first_prev, after + checked[0], checked[1], flush=True)
     except (sqlite3.Error, OSError):  # the parent checks what is left itself
         return

@@ -38,9 +38,10 @@ from db.repositories import (
 from db.fast_verify import (
     _DETAILS_CACHE,
     _HELPER_MIN_ROWS,
+    _SQLITE_AUDIT_BATCH_RENDERED,
     _SQLITE_AUDIT_HEAD,
-    _SQLITE_AUDIT_RENDERED,
-    _fast_checked,
+    _SQLITE_AUDIT_REALS,
+    _batch_checked,
     _Helper,
     _renders_like_python,
 )
@@ -160,12 +161,12 @@ class SqlBranchStore:
                            helper_min_rows: int = _HELPER_MIN_ROWS) -> Iterator[AuditEvent | VerifiedRun]:
         """`iter_audit()` for chain verification (`teller.services.audit.verify_audit_chain`).
 
-        On SQLite, SQLite renders each batch's canonical bytes; a batch whose rows all hash right comes back as
-        one `VerifiedRun`. A batch with any other row is re-read in the same read transaction by `_sqlite_batch`
-        (raising as `iter_audit` would) and its rows from the first such one come back as events, for
-        `verify_chain` to judge. Batches are the keyset batches of `iter_audit`, so verdicts, errors and the
-        first bad seq are the same. On a file with at least `helper_min_rows` events a helper process checks
-        batches from the top down meanwhile (`_Helper`). PostgreSQL: `iter_audit()`.
+        On SQLite, SQLite renders each batch (the events with seq in (last, last + batch]); a batch whose events
+        all continue the chain and hash right comes back as one `VerifiedRun` (`db.fast_verify._batch_checked`).
+        Any other batch is read in the same read transaction by `_sqlite_batch` (the keyset batch of
+        `iter_audit`, raising as it would) and comes back as events, for `verify_chain` to judge; so verdicts,
+        errors and the first bad seq are the same. On a file with at least `helper_min_rows` events a helper
+        process checks batches from the top down meanwhile (`_Helper`). PostgreSQL: `iter_audit()`.
         """
         if self.engine.dialect.name != "sqlite":
             yield from self.iter_audit(batch=batch)
@@ -180,34 +181,27 @@ class SqlBranchStore:
                     helper.stop()  # it is below us now: let it not compete for the CPU
                     yield VerifiedRun(seq, prev, done.last_seq, done.last_hash)
                     seq, prev, last = done.last_seq + 1, done.last_hash, done.last_seq
-                    if done.rows < batch:
-                        return
                     continue
                 unreadable: UnreadableAuditEvent | None = None
+                events: list[AuditEvent] = []
                 try:
                     with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
                         conn.begin()  # the deferred BEGIN, before the driver cursor reads
-                        rows = self._rendered_batch(conn, last, batch)
-                        fast = 0 if rows is None else _fast_checked(rows, seq, prev)
-                        try:
-                            events = (None if rows is not None and fast == len(rows)
-                                      else self._sqlite_batch(conn, last, batch))
-                        except UnreadableAuditEvent as bad:
-                            unreadable, events = bad, bad.before
+                        checked = self._checked_batch(conn, last, batch, seq, prev)
+                        if checked is None:
+                            try:
+                                events = self._sqlite_batch(conn, last, batch)
+                            except UnreadableAuditEvent as bad:
+                                unreadable, events = bad, bad.before
                 except exc.SQLAlchemyError as error:
                     raise storage_error(error) from None
-                if fast:
-                    assert rows is not None
-                    run = VerifiedRun(seq, prev, rows[fast - 1][-1], rows[fast - 1][-2])
-                    yield run
-                    seq, prev = run.last_seq + 1, run.last_hash
-                if events is None:
-                    assert rows is not None
-                    if len(rows) < batch:
-                        return
-                    last = rows[-1][-1]
+                if checked is not None:
+                    # a short batch may still have events above a gap: the next window or `_sqlite_batch` says
+                    count, last_hash = checked
+                    yield VerifiedRun(seq, prev, seq + count - 1, last_hash)
+                    seq, prev, last = seq + count, last_hash, last + count
                     continue
-                for event in events[fast:]:
+                for event in events:
                     yield event  # the consumer stops at a bad one, so past it the chain stands as these say
                     seq, prev = event.seq + 1, event.hash
                 if unreadable is not None:
@@ -238,18 +232,20 @@ class SqlBranchStore:
         except OSError:
             return None
 
-    def _rendered_batch(self, conn: Connection, after_seq: int, batch: int) -> list[tuple[Any, ...]] | None:
-        """One batch of `_SQLITE_AUDIT_RENDERED`; None where SQLite cannot render it (e.g. a BLOB in a text
-        column) or renders text differently from Python. Read through the driver's cursor, inside the
-        connection's transaction: result rows would cost about as much as the hashing."""
+    def _checked_batch(self, conn: Connection, after_seq: int, batch: int, seq: int,
+                       prev: str) -> tuple[int, str] | None:
+        """`_batch_checked` on the events with seq in (after_seq, after_seq + batch]; None where SQLite cannot
+        render them (e.g. a BLOB in a text column), renders text differently from Python, or any event fails.
+        Read through the driver's cursor, inside the connection's transaction."""
         if self._renders_like_python is None:
             self._renders_like_python = _renders_like_python(conn.connection.dbapi_connection)
-        if not self._renders_like_python:
+        if not self._renders_like_python or seq != after_seq + 1:
             return None
+        window = (self.branch_id, after_seq, after_seq + batch)
         cursor = conn.connection.cursor()
         try:
-            cursor.execute(_SQLITE_AUDIT_RENDERED, (self.branch_id, after_seq, batch))
-            return cursor.fetchall()
+            row = cursor.execute(_SQLITE_AUDIT_BATCH_RENDERED, window).fetchone()
+            return _batch_checked(row, seq, prev, lambda: cursor.execute(_SQLITE_AUDIT_REALS, window).fetchone()[0])
         except sqlite3.Error:
             return None
         finally:
