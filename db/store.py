@@ -44,6 +44,7 @@ from db.fast_verify import (
     _batch_checked,
     _Helper,
     _renders_like_python,
+    _steady_malloc,
 )
 from teller.audit_chain import GENESIS, VerifiedRun
 from teller.config import Settings
@@ -157,7 +158,7 @@ class SqlBranchStore:
                 return
             last = events[-1].seq
 
-    def iter_audit_checked(self, batch: int = 5000, *,
+    def iter_audit_checked(self, batch: int = 2000, *,
                            helper_min_rows: int = _HELPER_MIN_ROWS) -> Iterator[AuditEvent | VerifiedRun]:
         """`iter_audit()` for chain verification (`teller.services.audit.verify_audit_chain`).
 
@@ -167,11 +168,15 @@ class SqlBranchStore:
         `iter_audit`, raising as it would) and comes back as events, for `verify_chain` to judge; so verdicts,
         errors and the first bad seq are the same. On a file with at least `helper_min_rows` events a helper
         process checks batches from the top down meanwhile (`_Helper`). PostgreSQL: `iter_audit()`.
+
+        Batches of 2000 events: about a megabyte of strings each, which glibc is asked to reuse from batch to
+        batch (`_steady_malloc`).
         """
         if self.engine.dialect.name != "sqlite":
             yield from self.iter_audit(batch=batch)
             return
         helper = self._start_helper(batch, helper_min_rows)
+        _steady_malloc(True)
         try:
             seq, prev, last = 1, GENESIS, 0
             while True:
@@ -212,6 +217,7 @@ class SqlBranchStore:
         finally:
             if helper is not None:
                 helper.stop()
+            _steady_malloc(False)
             _DETAILS_CACHE.clear()  # keep no audit details in memory past the verification
 
     def _start_helper(self, batch: int, min_rows: int) -> _Helper | None:
@@ -239,13 +245,13 @@ class SqlBranchStore:
         Read through the driver's cursor, inside the connection's transaction."""
         if self._renders_like_python is None:
             self._renders_like_python = _renders_like_python(conn.connection.dbapi_connection)
-        if not self._renders_like_python or seq != after_seq + 1:
+        if not self._renders_like_python or seq != after_seq + 1:  # the seqs come relative to after_seq
             return None
         window = (self.branch_id, after_seq, after_seq + batch)
         cursor = conn.connection.cursor()
         try:
             row = cursor.execute(_SQLITE_AUDIT_BATCH_RENDERED, window).fetchone()
-            return _batch_checked(row, seq, prev, lambda: cursor.execute(_SQLITE_AUDIT_REALS, window).fetchone()[0])
+            return _batch_checked(row, prev, lambda: cursor.execute(_SQLITE_AUDIT_REALS, window).fetchone()[0])
         except sqlite3.Error:
             return None
         finally:
