@@ -45,8 +45,33 @@ SPAN = timedelta(days=730)  # two years of branch traffic
 BATCH = 10_000
 
 
+def few_details(action: str, seq: int, customer: str | None, rng: random.Random) -> dict[str, object]:
+    """Two texts in all: what the cache of canonical details makes cheapest."""
+    return {"rrn": "900101-1******", "fee_krw": 4400} if customer else {}
+
+
+def realistic_details(action: str, seq: int, customer: str | None, rng: random.Random) -> dict[str, object]:
+    """Shaped like what the services record: certificate actions and prints carry their own transaction,
+    folder, dates or file digest (a text of their own), sign-ins and look-ups a few shared ones."""
+    tx = f"0815-{20241125 + seq // 2000}-{seq % 100000:05d}"
+    if action in ("issue", "renew", "reissue"):
+        return {"transaction": tx, "kind": rng.choice(("bank", "general")), "fee_krw": rng.choice((0, 4400)),
+                "folder": f"NPKI/yessign/USER/cn=홍길동()00040412{seq:013d},ou=KMB,ou=personal4IB,o=yessign,c=kr",
+                "not_after": f"2027-{1 + seq % 12:02d}-{1 + seq % 28:02d}T14:59:59+00:00"}
+    if action in ("revoke", "hold"):
+        return {"transaction": tx, "reason": rng.choice(("keyCompromise", "cessationOfOperation", "superseded"))}
+    if action == "receipt_printed":
+        return {"transaction": tx, "file": f"{tx}.pdf", "printer": "pdf", "sha256": f"{rng.getrandbits(256):064x}"}
+    if action in ("sign_in", "sign_out"):
+        return {"role": "teller"} if action == "sign_in" else {}
+    return {"masked_rrn": "900101-1******", "kind": "resident_card"}
+
+
+DETAILS = {"few": few_details, "realistic": realistic_details}
+
+
 def build(store: SqlBranchStore, n: int, rng: random.Random, *, branch: str = BRANCH, after: int = 0,
-          prev: str = GENESIS) -> tuple[float, float]:
+          prev: str = GENESIS, details: str = "few") -> tuple[float, float]:
     """Insert n chained events after seq `after` (whose hash is `prev`). Returns (seconds in SHA-256 chaining
     alone = the floor, seconds building the canonical bytes with teller.audit_chain.canonical_content)."""
     table = AuditEventRow.__table__
@@ -54,6 +79,7 @@ def build(store: SqlBranchStore, n: int, rng: random.Random, *, branch: str = BR
     floor = canonical = 0.0
     sha256, fromhex = hashlib.sha256, bytes.fromhex
     last = after + n
+    make_details = DETAILS[details]
     for first in range(after + 1, last + 1, BATCH):
         rows: list[dict[str, object]] = []
         contents: list[bytes] = []
@@ -64,7 +90,7 @@ def build(store: SqlBranchStore, n: int, rng: random.Random, *, branch: str = BR
                        at=START + step * (seq - after), terminal_id=f"T0{rng.randrange(1, 5)}", staff_id=rng.choice(STAFF),
                        action=action, result="ok", customer_ref=customer,
                        subject=f"20241125-0815-{seq:06d}" if customer else None,
-                       details={"rrn": "900101-1******", "fee_krw": 4400} if customer else {})
+                       details=make_details(action, seq, customer, rng))
             rows.append(row)
         t0 = time.perf_counter()
         for row in rows:
@@ -97,6 +123,8 @@ def main() -> int:
     parser.add_argument("--appends", type=int, default=200)
     parser.add_argument("--pages", type=int, default=50)
     parser.add_argument("--dir", help="folder for the database file (default: a temporary folder)")
+    parser.add_argument("--details", choices=sorted(DETAILS), default="few",
+                        help="few: two details texts in all; realistic: most certificate events their own text")
     args = parser.parse_args()
     rng = random.Random(20261125)
 
@@ -104,7 +132,7 @@ def main() -> int:
         store = SqlBranchStore(f"sqlite:///{Path(tmp) / 'teller.db'}", BRANCH)
         store.migrate()
         t0 = time.perf_counter()
-        floor_s, canonical_s = build(store, args.events, rng)
+        floor_s, canonical_s = build(store, args.events, rng, details=args.details)
         build_s = time.perf_counter() - t0
         print(f"build: {args.events:,} events in {build_s:.1f} s", file=sys.stderr)
 

@@ -577,14 +577,14 @@ def test_tui_progress_granularity(filled: SqlBranchStore) -> None:
     assert seen == [*range(1, N + 1), N]
 
 
-def big(store: SqlBranchStore, n: int) -> None:
+def big(store: SqlBranchStore, n: int, subject: str = "tx-{}") -> None:
     table = AuditEventRow.__table__
     prev = GENESIS
     rows = []
     for seq in range(1, n + 1):
         fields = dict(branch_id="0815", seq=seq, event_id=uuid.uuid4().hex, at=T0 + timedelta(seconds=seq),
                       terminal_id="T01", staff_id="s1", action=Action.ISSUE.value, result="ok",
-                      customer_ref=None, subject=f"tx-{seq}", details={"i": seq % 7})
+                      customer_ref=None, subject=subject.format(seq), details={"i": seq % 7})
         own = chain_hash(prev, canonical_content(**fields))  # type: ignore[arg-type]
         rows.append(dict(fields, prev_hash=prev, hash=own))
         prev = own
@@ -631,6 +631,32 @@ def test_helper_process_gives_the_same_outcome(sqlite_store: SqlBranchStore, pat
         assert new == ok(2003)
     assert len(patient_helper) == 1 and patient_helper[0]._proc.returncode == 0
     assert len(patient_helper[0].done) >= 35  # it passed most of the 41 batches
+
+
+def test_helper_asks_sqlite_about_reals_where_text_has_dots(sqlite_store: SqlBranchStore,
+                                                            patient_helper: list[Any]) -> None:
+    big(sqlite_store, 600, subject="v1.{}")  # every batch has a "." besides the times'
+    assert compare(sqlite_store, batch=50, helper_min_rows=0) == ok(600)
+    assert len(patient_helper[0].done) == 12  # it passed them all, asking SQLite each time
+
+
+def test_helper_does_not_pass_a_real_forged_over_sqlite_rendering(sqlite_store: SqlBranchStore,
+                                                                 patient_helper: list[Any]) -> None:
+    big(sqlite_store, 600)
+    sql(sqlite_store, UNTYPED)
+    sql(sqlite_store, "UPDATE audit_events SET staff_id = 1e16 WHERE seq = 555")
+    forged = chain_hash(rendered(sqlite_store, 555)[2], sqlite_rendering(sqlite_store, 555))
+    sql(sqlite_store, "UPDATE audit_events SET hash = :h WHERE seq = 555", h=forged)
+    rechain(sqlite_store, 555, forged)
+    assert compare(sqlite_store, batch=50, helper_min_rows=0) == bad(555, CONTENT)
+    assert 550 not in patient_helper[0].done and len(patient_helper[0].done) == 11
+
+
+def test_steady_malloc_is_harmless_to_call() -> None:
+    from db.fast_verify import _steady_malloc
+
+    _steady_malloc(True)
+    _steady_malloc(False)  # glibc's default thresholds again (elsewhere: nothing happens)
 
 
 def test_helper_batches_are_taken_and_it_ends(sqlite_store: SqlBranchStore, patient_helper: list[Any]) -> None:
