@@ -7,10 +7,15 @@ lock instead of failing with "database is locked" half-way through a transaction
 
 A read-only connection may ask for a plain deferred BEGIN with `execution_options(sqlite_begin="DEFERRED")`
 so long reads (chain verification, exports) do not hold the write lock; under WAL they read a snapshot.
+
+JSON columns are written in the audit chain's canonical form (sorted keys, no spaces, UTF-8): audit details
+then read back as the very bytes the chain hashed, which lets verification check a window's details in one go
+(`db.fast_verify._stored_canonically`). PostgreSQL's JSONB keeps its own form either way.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +23,17 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from teller.audit_chain import canonical_json
+
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's stored text: canonical_json where it can write the value, else json.dumps as before."""
+    try:
+        return canonical_json(value).decode("utf-8")
+    except (TypeError, ValueError, RecursionError):  # e.g. keys of mixed types, a lone surrogate, a cycle
+        return json.dumps(value)
 
 
 def sqlite_file(url: str | URL) -> Path | None:
@@ -51,6 +66,7 @@ def make_engine(url: str | URL, *, busy_timeout_ms: int | None = None, **kwargs:
     timeout = busy_timeout_ms if busy_timeout_ms is not None else int(str(raw_timeout or DEFAULT_BUSY_TIMEOUT_MS))
     # pysqlite's own timeout is also the busy handler; keep both equal
     connect_args = {"timeout": timeout / 1000.0, "check_same_thread": False, **kwargs.pop("connect_args", {})}
+    kwargs.setdefault("json_serializer", json_text)
     engine = create_engine(u, connect_args=connect_args, **kwargs)
     _install_sqlite_recipe(engine, timeout)
     return engine

@@ -53,6 +53,10 @@ _SQLITE_AUDIT_REALS = (
                                                      "seq", "staff_id", "subject", "terminal_id"))
     + ")"
 )
+# Whether every details text of those events is one JSON value (1), before their texts are read as one array.
+_SQLITE_AUDIT_DETAILS_VALID = (
+    "SELECT min(json_valid(details)) FROM audit_events WHERE branch_id = ?1 AND seq > ?2 AND seq <= ?3"
+)
 _SQLITE_AUDIT_HEAD = (
     "SELECT seq FROM audit_events WHERE branch_id = ? AND seq <= 9223372036854775807 ORDER BY seq DESC LIMIT 1"
 )
@@ -70,6 +74,7 @@ _LEAP_DAY, _DAY_AT = "-02-29 ", (2, 29)  # where a value's day (YYYY-MM-DD) star
 # unique ones do not grow it.
 _DETAILS_CACHE: dict[str, bytes] = {}
 _DETAILS_CACHE_MAX = 4096
+_DETAILS_AT_ONCE = 16  # new texts in a window from which `_stored_canonically` checks them in one go
 _HELPER_BUSY_TIMEOUT_S = 10.0  # the helper only reads; a writer holding the lock briefly is waited for
 _HELPER_MIN_ROWS = 200_000  # below this, starting the helper process costs more than it saves
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -114,6 +119,21 @@ def _canonical_details(text: object) -> bytes | None:
         return None
 
 
+def _stored_canonically(texts: list[str]) -> bool:
+    """Whether, read as one JSON array, the texts are objects written exactly as canonical_json writes them:
+    one json.loads and one encoding for the lot, about half the cost of `_canonical_details` on each. Says
+    nothing about where one text ends and the next begins: with a text that is not one JSON value on its own
+    ('{"a":1},{"b":2}' beside '{"c":"}' and '{"}'), the array can still read back canonically, so a True
+    counts only with SQLite's word that each text is one JSON value (`_SQLITE_AUDIT_DETAILS_VALID`)."""
+    joined = "[" + ",".join(texts) + "]"
+    try:
+        values = json.loads(joined)
+        return (len(values) == len(texts) and all(type(v) is dict for v in values)
+                and canonical_json(values) == joined.encode("utf-8"))
+    except Exception:  # noqa: BLE001 - not JSON, or not encodable: each text goes through _canonical_details
+        return False
+
+
 def _no_real_in(rendered: bytes, n: int) -> bool | None:
     """True when n rendered events hold no REAL: each at holds one "." and this SQLite writes every REAL with a
     "." or as Inf (`_renders_like_python`). None when the bytes cannot tell (a "." or an "I" in some text)."""
@@ -121,12 +141,13 @@ def _no_real_in(rendered: bytes, n: int) -> bool | None:
 
 
 def _batch_checked(row: Sequence[Any], prev: str,
-                   reals: Callable[[], int] | None = None) -> tuple[int, str] | None:
+                   ask: Callable[[str], Any] | None = None) -> tuple[int, str] | None:
     """(events, last hash) when the events of one row of `_SQLITE_AUDIT_BATCH_RENDERED` are all the events of
     its window, in order, and each continues the chain from prev (the hash just below the window) and hashes to
     its stored hash; None when any does not. An event counts only if `_sqlite_batch` would decode it to the very
-    bytes hashed here, so a batch taken is one `verify_chain` passes on the decoded events. `reals` counts the
-    REALs in the batch's rendered columns, for when the bytes cannot rule them out."""
+    bytes hashed here, so a batch taken is one `verify_chain` passes on the decoded events. `ask` runs one of the
+    window queries (`_SQLITE_AUDIT_REALS`, `_SQLITE_AUDIT_DETAILS_VALID`) on the same window and returns its
+    value, for what the strings alone cannot tell."""
     try:
         n, rendered, details, ats, event_ids, prevs, hashes, seqs = row
     except (TypeError, ValueError):
@@ -151,20 +172,31 @@ def _batch_checked(row: Sequence[Any], prev: str,
     texts = details.split("\x1e")  # a character no JSON text holds raw (details may span lines)
     if len(events) != n or len(texts) != n:
         return None
-    if not _no_real_in(rendered, n) and (reals is None or reals() != 0):
+    if not _no_real_in(rendered, n) and (ask is None or ask(_SQLITE_AUDIT_REALS) != 0):
         return None
-    cache, known = _DETAILS_CACHE, {}
+    cache, known, fresh = _DETAILS_CACHE, {}, []
     for text in set(texts):
         middle = cache.get(text)
         if middle is None:
-            # an object's text: a number stored in the details column is read as a number, not as its text
-            body = _canonical_details(text) if text[:1] == "{" else None
-            if body is None:
-                return None
-            if len(cache) >= _DETAILS_CACHE_MAX:
-                cache.clear()
-            middle = cache[text] = b'"details":' + body
-        known[text] = middle
+            fresh.append(text)
+        else:
+            known[text] = middle
+    if fresh:
+        if (len(fresh) >= _DETAILS_AT_ONCE and _stored_canonically(fresh) and ask is not None
+                and ask(_SQLITE_AUDIT_DETAILS_VALID) == 1):
+            for text in fresh:  # each text one JSON value (SQLite), all of them canonical (Python): as stored
+                known[text] = b'"details":' + text.encode("utf-8")
+        else:
+            for text in fresh:
+                # an object's text: a number stored in the details column is read as a number, not as its text
+                body = _canonical_details(text) if text[:1] == "{" else None
+                if body is None:
+                    return None
+                known[text] = b'"details":' + body
+        if len(cache) + len(fresh) > _DETAILS_CACHE_MAX:
+            cache.clear()
+        if len(fresh) <= _DETAILS_CACHE_MAX:
+            cache.update((text, known[text]) for text in fresh)
     middles = map(known.__getitem__, texts)
     try:
         digest = bytes.fromhex(prev)
@@ -291,8 +323,7 @@ def _helper_main() -> None:
             first_prev = prevs[2:66] if type(prevs) is str else ""
             if not _HEX64.fullmatch(first_prev):
                 continue
-            checked = _batch_checked(row, first_prev,
-                                     lambda w=window: conn.execute(_SQLITE_AUDIT_REALS, w).fetchone()[0])
+            checked = _batch_checked(row, first_prev, lambda sql, w=window: conn.execute(sql, w).fetchone()[0])
             if checked is not None:
                 print(after, checked[0], first_prev, after + checked[0], checked[1], flush=True)
     except (sqlite3.Error, OSError):  # the parent checks what is left itself

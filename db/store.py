@@ -40,7 +40,6 @@ from db.fast_verify import (
     _HELPER_MIN_ROWS,
     _SQLITE_AUDIT_BATCH_RENDERED,
     _SQLITE_AUDIT_HEAD,
-    _SQLITE_AUDIT_REALS,
     _batch_checked,
     _Helper,
     _renders_like_python,
@@ -251,7 +250,7 @@ class SqlBranchStore:
         cursor = conn.connection.cursor()
         try:
             row = cursor.execute(_SQLITE_AUDIT_BATCH_RENDERED, window).fetchone()
-            return _batch_checked(row, prev, lambda: cursor.execute(_SQLITE_AUDIT_REALS, window).fetchone()[0])
+            return _batch_checked(row, prev, lambda sql: cursor.execute(sql, window).fetchone()[0])
         except sqlite3.Error:
             return None
         finally:

@@ -473,7 +473,9 @@ FORGED_FORMS: dict[str, tuple[str, bool]] = {
     "event_id of 30 and a NUL": ("UPDATE audit_events SET event_id = substr(event_id, 1, 30) || char(0) "
                                  "WHERE seq = 7", False),
     "subject not UTF-8": ("UPDATE audit_events SET subject = CAST(x'ff' AS TEXT) WHERE seq = 7", False),
-    "details as stored": ("SELECT 1", True),  # SQLAlchemy's json.dumps text: spaces, \u escapes
+    # as SQLAlchemy's json.dumps wrote details before they were stored canonically: spaces, \u escapes
+    "details as stored before": ("UPDATE audit_events SET details = '{\"i\": 7, \"rrn\": \"900101-1******\", "
+                                 "\"\\uc774\\ub984\": \"\\ud64d\\uae38\\ub3d9\"}' WHERE seq = 7", True),
     "details unsorted": ("UPDATE audit_events SET details = '{\"rrn\":\"x\",\"i\":7}' WHERE seq = 7", True),
     "details duplicate key": ("UPDATE audit_events SET details = '{\"i\":1,\"i\":7}' WHERE seq = 7", True),
     "details number forms": ("UPDATE audit_events SET details = '{\"f\":1E+16,\"g\":1.50,\"h\":-0}' "
@@ -554,6 +556,81 @@ def test_details_canonicalisation_refuses_what_decoding_refuses() -> None:
     assert _canonical_details('{"b": 1, "a": "\\uc774"}') == '{"a":"이","b":1}'.encode()
     for refused in ("{", '{"s":"\\ud800"}', b"{}", 5, None, "[" * 100_000):
         assert _canonical_details(refused) is None
+
+
+# ------------------------------------------------------------------ details of their own, checked together
+
+
+def unique_details(store: SqlBranchStore, n: int) -> None:
+    """n events each with details of its own (as certificate actions have), stored canonically by the engine."""
+    with store.unit_of_work() as uow:
+        for i in range(1, n + 1):
+            uow.audit.append(dataclasses.replace(draft(i), details={
+                "transaction": f"0815-20261125-{i:05d}", "folder": f"NPKI/yessign/USER/cn=홍길동()0004{i:011d}",
+                "fee_krw": 4400 * (i % 2), "ok": i % 3 == 0, "none": None, "s": '"\\\n'}))
+        uow.commit()
+
+
+def test_details_are_stored_as_the_chain_hashes_them(sqlite_store: SqlBranchStore) -> None:
+    unique_details(sqlite_store, 3)
+    events = list(sqlite_store.iter_audit())
+    with sqlite_store.engine.connect() as conn:
+        stored = [t for (t,) in conn.exec_driver_sql("SELECT details FROM audit_events ORDER BY seq")]
+    assert stored == [canonical_json(e.details).decode() for e in events]
+
+
+def test_a_window_of_distinct_details_is_checked_in_one_go(sqlite_store: SqlBranchStore,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import db.fast_verify
+
+    unique_details(sqlite_store, 40)
+    calls: list[int] = []
+    real = db.fast_verify._stored_canonically
+    monkeypatch.setattr(db.fast_verify, "_stored_canonically", lambda texts: calls.append(len(texts)) or real(texts))
+    assert compare(sqlite_store, batch=20) == ok(40)
+    assert fast_share(sqlite_store, batch=20) == (40, 0)
+    assert calls and all(c == 20 for c in calls)
+
+
+@pytest.mark.parametrize("texts, canonical", [
+    (['{"a":1}', '{"b":"홍","c":[1,{"d":null}]}', "{}"], True),
+    (['{"a": 1}'], False), (['{"b":1,"a":2}'], False), (['{"a":"\\u0041"}'], False), (['{"a":1.50}'], False),
+    (["5"], False), (['{"a":1}', "{"], False),
+    # not one JSON value each, yet one canonical array: why SQLite must vouch for each text first
+    (['{"a":1},{"b":2}', '{"c":"}', '{"}'], True),
+])
+def test_stored_canonically(texts: list[str], canonical: bool) -> None:
+    from db.fast_verify import _stored_canonically
+
+    assert _stored_canonically(texts) is canonical
+
+
+def test_texts_that_are_not_one_json_value_each_are_decoded(sqlite_store: SqlBranchStore,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three texts that read as one canonical array only together, hashed as they stand: the decoding path
+    cannot read the first; the fast path must not take them as stored, even where Python's check says yes."""
+    import db.fast_verify
+
+    unique_details(sqlite_store, 20)
+    monkeypatch.setattr(db.fast_verify, "_stored_canonically", lambda texts: True)
+    for seq, text in zip((7, 8, 9), ('{"a":1},{"b":2}', '{"c":"}', '{"}')):
+        sql(sqlite_store, "UPDATE audit_events SET details = :d WHERE seq = :s", d=text, s=seq)
+    prev = rendered(sqlite_store, 7)[2]
+    for seq in range(7, 21):
+        event, text, _ = rendered(sqlite_store, seq)
+        forged = chain_hash(prev, event.replace(_PLACEHOLDER, b'"details":' + text.encode(), 1))
+        sql(sqlite_store, "UPDATE audit_events SET prev_hash = :p, hash = :h WHERE seq = :s", p=prev, h=forged, s=seq)
+        prev = forged
+    result = compare(sqlite_store, batch=20)
+    assert result[0] == "report" and result[1].bad_seq == 7 and result[1].why.startswith("unreadable"), result
+
+
+def test_json_columns_fall_back_to_json_dumps() -> None:
+    from db.engine import json_text
+
+    assert json_text({"b": 1, "a": "홍"}) == '{"a":"홍","b":1}'
+    assert json_text({1: "x", "a": 2}) == json.dumps({1: "x", "a": 2})  # keys json.dumps can write, not sort
+    assert json_text({"s": "\ud800"}) == json.dumps({"s": "\ud800"})  # no UTF-8 for a lone surrogate
 
 
 # ---------------------------------------------------------------------------------------- progress, helper
