@@ -5,6 +5,8 @@ customer currently at the counter. Screens live in their own modules; this file 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -30,6 +32,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("teller.tui")
 log.addHandler(logging.NullHandler())
 log.propagate = False  # never print to the terminal Textual draws on; <home>/logs/tui.log gets it
+
+
+def _terminal_fd() -> int | None:
+    """The file descriptor of the terminal the app reads from, when it is one."""
+    try:
+        fd = sys.__stdin__.fileno() if sys.__stdin__ is not None else -1
+    except (OSError, ValueError):
+        return None
+    return fd if fd >= 0 and os.isatty(fd) else None
+
+
+def _terminal_present(fd: int) -> bool:
+    return os.isatty(fd)  # false once the terminal hung up (the tty answers EIO)
 
 
 class TellerApp(App[None]):
@@ -126,6 +141,18 @@ class TellerApp(App[None]):
             self._start_sync()
         self.push_screen(SignInScreen())
         self.set_interval(self._idle_check_s, self.check_idle_lock, name="idle-lock")
+        self._tty_fd = _terminal_fd()
+        if self._tty_fd is not None:
+            self.set_interval(1.0, self.check_terminal, name="terminal-gone")
+
+    def check_terminal(self) -> None:
+        """Close when the terminal has gone (a dropped SSH session, a closed window) and no hang-up signal came
+        (e.g. started under `make run`): Textual's input thread would spin on the hung-up tty, a CPU core for
+        ever, with the teller still signed in. Closing records the sign-out (`on_unmount`)."""
+        if self._tty_fd is not None and not _terminal_present(self._tty_fd):
+            log.warning("the terminal has gone: closing")
+            self._tty_fd = None
+            self.exit()
 
     def _setup_logging(self) -> None:
         """Unexpected errors go to <home>/logs/tui.log (never to the screen)."""

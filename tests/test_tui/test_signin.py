@@ -160,3 +160,28 @@ async def test_closing_the_terminal_while_signed_in_records_the_sign_out(tui_hom
     with tui_home.deps.store.unit_of_work() as uow:
         newest = uow.audit.page(AuditFilter(staff_id="t001"), limit=1)[0]
     assert (newest.action, newest.staff_id) == ("sign_out", "t001")
+
+
+@asynctest
+async def test_a_terminal_that_goes_away_closes_the_app_and_records_the_sign_out(
+        tui_home: Any, monkeypatch: Any) -> None:
+    import screens.app
+    from teller.domain import AuditFilter
+
+    present = [True]
+    monkeypatch.setattr(screens.app, "_terminal_present", lambda fd: present[0])
+    app = TellerApp(tui_home.deps, idle_check_s=3600)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "t001", tui_home.passwords["t001"])
+        app._tty_fd = 0  # as if started on a terminal (the test runs headless)
+        app.check_terminal()
+        await pilot.pause()
+        assert app.return_code is None and app.session is not None
+        present[0] = False  # the SSH session dropped
+        app.check_terminal()
+        await pilot.pause()
+        assert app.return_code == 0  # exiting, by itself
+    assert app.session is None
+    with tui_home.deps.store.unit_of_work() as uow:
+        newest = uow.audit.page(AuditFilter(staff_id="t001"), limit=1)[0]
+    assert (newest.action, newest.staff_id) == ("sign_out", "t001")
