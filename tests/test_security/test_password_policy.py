@@ -79,8 +79,9 @@ def test_checklist_agrees_with_validator(pw: str) -> None:
         validate_certificate_password(pw, pw)
     except ValidationError as e:
         assert unmet
-        if len(pw) >= 4:
-            assert pw not in e.message and pw not in e.message_en
+        # the message names the unmet rules and nothing of the password ("cert" is in the text by itself)
+        assert e.message == "인증서 비밀번호 규칙을 충족하지 않습니다: " + ", ".join(r.ko for r in unmet)
+        assert e.message_en == "The certificate password does not meet: " + "; ".join(r.en for r in unmet)
     else:
         assert not unmet
         assert len(pw) >= 10
