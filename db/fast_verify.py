@@ -38,11 +38,12 @@ _SQLITE_RENDERED_EVENT = (
 # The events with seq in (after, after + batch], in seq order (the unique index; `_batch_checked` confirms the
 # order from the seqs, given relative to after), as one row of strings: aggregating in SQLite costs far less than a Python row per event.
 # json_group_array refuses BLOBs and leaves numbers unquoted, so at, prev_hash and hash are text when they
-# match what `_batch_checked` expects; event_id and seq are rendered above as well (a BLOB fails the query).
+# match what `_batch_checked` expects; event_id and seq are rendered above as well (a BLOB fails the query). The
+# last column is 1 when every details text is one JSON value, before `_stored_canonically` reads them as one array.
 _SQLITE_AUDIT_BATCH_RENDERED = (
     f"SELECT count(*), CAST(group_concat({_SQLITE_RENDERED_EVENT}, char(10)) AS BLOB), "
     "group_concat(details, char(30)), json_group_array(at), group_concat(event_id, char(10)), "
-    "json_group_array(prev_hash), json_group_array(hash), group_concat(seq - ?2) "
+    "json_group_array(prev_hash), json_group_array(hash), group_concat(seq - ?2), min(json_valid(details)) "
     "FROM audit_events WHERE branch_id = ?1 AND seq > ?2 AND seq <= ?3"
 )
 # Whether any rendered column of those events holds a REAL (SQLite writes 1.0e+16 and Inf where json.dumps
@@ -52,10 +53,6 @@ _SQLITE_AUDIT_REALS = (
     + " OR ".join(f"typeof({c}) = 'real'" for c in ("action", "branch_id", "customer_ref", "event_id", "result",
                                                      "seq", "staff_id", "subject", "terminal_id"))
     + ")"
-)
-# Whether every details text of those events is one JSON value (1), before their texts are read as one array.
-_SQLITE_AUDIT_DETAILS_VALID = (
-    "SELECT min(json_valid(details)) FROM audit_events WHERE branch_id = ?1 AND seq > ?2 AND seq <= ?3"
 )
 _SQLITE_AUDIT_HEAD = (
     "SELECT seq FROM audit_events WHERE branch_id = ? AND seq <= 9223372036854775807 ORDER BY seq DESC LIMIT 1"
@@ -70,10 +67,12 @@ _AT = rf"[1-9][0-9]{{3}}-{_MONTH_DAY} (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]
 _STORED_ATS = re.compile(f'\\["{_AT}"(?:,"{_AT}")*\\]')  # json_group_array(at): one regex call per batch
 _AT_LEN = 26
 _LEAP_DAY, _DAY_AT = "-02-29 ", (2, 29)  # where a value's day (YYYY-MM-DD) starts, and the step between values
-# details text → '"details":' + canonical details. Trails repeat a few texts ({} above all); bounded so that
-# unique ones do not grow it.
+# Details texts seen in this verification: those stored exactly as canonical_json writes them (what the engine
+# writes, `db.engine.json_text`), and for any other text '"details":' + its canonical bytes. Bounded so that
+# texts of their own do not grow them; emptied after each verification.
+_AS_STORED: set[str] = set()
 _DETAILS_CACHE: dict[str, bytes] = {}
-_DETAILS_CACHE_MAX = 4096
+_DETAILS_CACHE_MAX = 16384
 _DETAILS_AT_ONCE = 16  # new texts in a window from which `_stored_canonically` checks them in one go
 _HELPER_BUSY_TIMEOUT_S = 10.0  # the helper only reads; a writer holding the lock briefly is waited for
 _HELPER_MIN_ROWS = 200_000  # below this, starting the helper process costs more than it saves
@@ -119,12 +118,50 @@ def _canonical_details(text: object) -> bytes | None:
         return None
 
 
+def _details_middles(details: str, texts: list[str], one_value_each: bool) -> Sequence[bytes] | None:
+    """For each event '"details":' + its canonical details; None where a text is not an object the decoding path
+    reads. Texts stored canonically go in as they are (a window of those: one split, no lookups)."""
+    as_stored, cache = _AS_STORED, _DETAILS_CACHE
+    distinct = set(texts)
+    fresh = [text for text in distinct if text not in as_stored and text not in cache]
+    new_as_stored: list[str] = []
+    new_middles: dict[str, bytes] = {}
+    if fresh:
+        if len(fresh) >= _DETAILS_AT_ONCE and one_value_each and _stored_canonically(fresh):
+            new_as_stored = fresh  # each text one JSON value (SQLite), all of them canonical (Python)
+        else:
+            for text in fresh:
+                # an object's text: a number stored in the details column is read as a number, not as its text
+                body = _canonical_details(text) if text[:1] == "{" else None
+                if body is None:
+                    return None
+                if body == text.encode("utf-8"):
+                    new_as_stored.append(text)
+                else:
+                    new_middles[text] = b'"details":' + body
+    rewritten = [text for text in distinct if text in cache] if cache else []
+    if not rewritten and not new_middles:
+        prefixed = '"details":' + details.replace("\x1e", '\x1e"details":')
+        middles: Sequence[bytes] = prefixed.encode("utf-8").split(b"\x1e")
+    else:
+        known = {text: cache.get(text) or new_middles.get(text) or b'"details":' + text.encode("utf-8")
+                 for text in distinct}
+        middles = list(map(known.__getitem__, texts))
+    if len(as_stored) + len(new_as_stored) > _DETAILS_CACHE_MAX:
+        as_stored.clear()
+    if len(cache) + len(new_middles) > _DETAILS_CACHE_MAX:
+        cache.clear()
+    as_stored.update(new_as_stored)
+    cache.update(new_middles)
+    return middles
+
+
 def _stored_canonically(texts: list[str]) -> bool:
     """Whether, read as one JSON array, the texts are objects written exactly as canonical_json writes them:
     one json.loads and one encoding for the lot, about half the cost of `_canonical_details` on each. Says
     nothing about where one text ends and the next begins: with a text that is not one JSON value on its own
     ('{"a":1},{"b":2}' beside '{"c":"}' and '{"}'), the array can still read back canonically, so a True
-    counts only with SQLite's word that each text is one JSON value (`_SQLITE_AUDIT_DETAILS_VALID`)."""
+    counts only with SQLite's word that each text is one JSON value (json_valid)."""
     joined = "[" + ",".join(texts) + "]"
     try:
         values = json.loads(joined)
@@ -149,7 +186,7 @@ def _batch_checked(row: Sequence[Any], prev: str,
     window queries (`_SQLITE_AUDIT_REALS`, `_SQLITE_AUDIT_DETAILS_VALID`) on the same window and returns its
     value, for what the strings alone cannot tell."""
     try:
-        n, rendered, details, ats, event_ids, prevs, hashes, seqs = row
+        n, rendered, details, ats, event_ids, prevs, hashes, seqs, one_value_each = row
     except (TypeError, ValueError):
         return None
     if not n or type(rendered) is not bytes or type(details) is not str or type(event_ids) is not str:
@@ -174,30 +211,9 @@ def _batch_checked(row: Sequence[Any], prev: str,
         return None
     if not _no_real_in(rendered, n) and (ask is None or ask(_SQLITE_AUDIT_REALS) != 0):
         return None
-    cache, known, fresh = _DETAILS_CACHE, {}, []
-    for text in set(texts):
-        middle = cache.get(text)
-        if middle is None:
-            fresh.append(text)
-        else:
-            known[text] = middle
-    if fresh:
-        if (len(fresh) >= _DETAILS_AT_ONCE and _stored_canonically(fresh) and ask is not None
-                and ask(_SQLITE_AUDIT_DETAILS_VALID) == 1):
-            for text in fresh:  # each text one JSON value (SQLite), all of them canonical (Python): as stored
-                known[text] = b'"details":' + text.encode("utf-8")
-        else:
-            for text in fresh:
-                # an object's text: a number stored in the details column is read as a number, not as its text
-                body = _canonical_details(text) if text[:1] == "{" else None
-                if body is None:
-                    return None
-                known[text] = b'"details":' + body
-        if len(cache) + len(fresh) > _DETAILS_CACHE_MAX:
-            cache.clear()
-        if len(fresh) <= _DETAILS_CACHE_MAX:
-            cache.update((text, known[text]) for text in fresh)
-    middles = map(known.__getitem__, texts)
+    middles = _details_middles(details, texts, one_value_each == 1)
+    if middles is None:
+        return None
     try:
         digest = bytes.fromhex(prev)
     except ValueError:

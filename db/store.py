@@ -36,6 +36,7 @@ from db.repositories import (
     storage_error,
 )
 from db.fast_verify import (
+    _AS_STORED,
     _DETAILS_CACHE,
     _HELPER_MIN_ROWS,
     _SQLITE_AUDIT_BATCH_RENDERED,
@@ -218,6 +219,7 @@ class SqlBranchStore:
                 helper.stop()
             _steady_malloc(False)
             _DETAILS_CACHE.clear()  # keep no audit details in memory past the verification
+            _AS_STORED.clear()
 
     def _start_helper(self, batch: int, min_rows: int) -> _Helper | None:
         path = sqlite_file(self.engine.url)
