@@ -120,7 +120,7 @@ def _canonical_details(text: object) -> bytes | None:
 
 def _details_middles(details: str, texts: list[str], one_value_each: bool) -> Sequence[bytes] | None:
     """For each event '"details":' + its canonical details; None where a text is not an object the decoding path
-    reads. Texts stored canonically go in as they are (a window of those: one split, no lookups)."""
+    reads. Texts stored canonically go in as they are (a window mostly of texts of its own: one split)."""
     as_stored, cache = _AS_STORED, _DETAILS_CACHE
     distinct = set(texts)
     fresh = [text for text in distinct if text not in as_stored and text not in cache]
@@ -140,7 +140,7 @@ def _details_middles(details: str, texts: list[str], one_value_each: bool) -> Se
                 else:
                     new_middles[text] = b'"details":' + body
     rewritten = [text for text in distinct if text in cache] if cache else []
-    if not rewritten and not new_middles:
+    if not rewritten and not new_middles and 4 * len(distinct) > len(texts):  # mostly texts of their own
         prefixed = '"details":' + details.replace("\x1e", '\x1e"details":')
         middles: Sequence[bytes] = prefixed.encode("utf-8").split(b"\x1e")
     else:
