@@ -123,7 +123,15 @@ def _details_middles(details: str, texts: list[str], one_value_each: bool) -> Se
     reads. Texts stored canonically go in as they are (a window mostly of texts of its own: one split)."""
     as_stored, cache = _AS_STORED, _DETAILS_CACHE
     distinct = set(texts)
-    fresh = [text for text in distinct if text not in as_stored and text not in cache]
+    rewritten: dict[str, bytes] = {}  # read once: another verification may empty the caches meanwhile
+    fresh = []
+    for text in distinct:
+        if text not in as_stored:  # only ever texts proven canonical
+            middle = cache.get(text)
+            if middle is None:
+                fresh.append(text)
+            else:
+                rewritten[text] = middle
     new_as_stored: list[str] = []
     new_middles: dict[str, bytes] = {}
     if fresh:
@@ -139,12 +147,11 @@ def _details_middles(details: str, texts: list[str], one_value_each: bool) -> Se
                     new_as_stored.append(text)
                 else:
                     new_middles[text] = b'"details":' + body
-    rewritten = [text for text in distinct if text in cache] if cache else []
     if not rewritten and not new_middles and 4 * len(distinct) > len(texts):  # mostly texts of their own
         prefixed = '"details":' + details.replace("\x1e", '\x1e"details":')
         middles: Sequence[bytes] = prefixed.encode("utf-8").split(b"\x1e")
     else:
-        known = {text: cache.get(text) or new_middles.get(text) or b'"details":' + text.encode("utf-8")
+        known = {text: rewritten.get(text) or new_middles.get(text) or b'"details":' + text.encode("utf-8")
                  for text in distinct}
         middles = list(map(known.__getitem__, texts))
     if len(as_stored) + len(new_as_stored) > _DETAILS_CACHE_MAX:
