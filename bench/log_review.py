@@ -134,7 +134,7 @@ def main() -> int:
 
     from screens.app import TellerApp
     from teller.services import setup
-    from teller.wiring import build_deps
+    from cli.wiring import build_deps
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"

@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 TELLER_CHILD = r"""
 import sys, time
-from teller.cli import build_parser
+from cli import build_parser
 args = build_parser().parse_args(["--home", sys.argv[1], "tui"])
 from screens.app import TellerApp
 from screens.signin import SignInScreen
-from teller.cli.tui_cmd import open_terminal_deps
+from cli.tui_cmd import open_terminal_deps
 from teller.config import load_settings
 
 settings = load_settings(args.home)
@@ -81,7 +81,7 @@ def time_child(code: str, *args: str) -> float:
 
 def prepare_home(home: Path) -> None:
     """A real initialised branch (database, CA, demo staff), as `teller init --demo` leaves it."""
-    subprocess.run([sys.executable, "-m", "teller", "--home", str(home), "init", "--demo", "--json"], cwd=ROOT,
+    subprocess.run([sys.executable, "-m", "cli", "--home", str(home), "init", "--demo", "--json"], cwd=ROOT,
                    check=True, capture_output=True, timeout=300)
 
 

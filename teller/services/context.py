@@ -1,4 +1,4 @@
-"""The services' dependencies, wired once by `teller.wiring.build_deps` (or by tests with real parts)."""
+"""The services' dependencies, wired once by `cli.wiring.build_deps` (or by tests with real parts)."""
 
 from __future__ import annotations
 

@@ -158,8 +158,8 @@ def test_unexpected_failure_is_json_and_logged_without_secrets(cli_home):
 
 
 def test_an_unforeseen_error_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
-    from teller import cli
-    from teller.cli import audit_cmd
+    import cli
+    from cli import audit_cmd
 
     def boom(args):
         raise RuntimeError("disk controller said no")

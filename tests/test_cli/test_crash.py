@@ -17,7 +17,7 @@ from teller.domain import CertStatus
 
 
 def _deps(home):
-    from teller.wiring import build_deps
+    from cli.wiring import build_deps
 
     return build_deps(load_settings(home, env={}))
 

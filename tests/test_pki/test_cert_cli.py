@@ -13,7 +13,7 @@ import pytest
 
 def _teller(*args: str, stdin: str = "", home: Path | None = None) -> subprocess.CompletedProcess[str]:
     extra = ["--home", str(home)] if home else []
-    return subprocess.run([sys.executable, "-m", "teller", *extra, "cert", *args], input=stdin,
+    return subprocess.run([sys.executable, "-m", "cli", *extra, "cert", *args], input=stdin,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -103,7 +103,7 @@ def test_corrupted_certificate(pki_world, tmp_path: Path) -> None:  # type: igno
 
 
 def test_english_messages(pki_world) -> None:  # type: ignore[no-untyped-def]
-    run = subprocess.run([sys.executable, "-m", "teller", "--lang", "en", "cert", "inspect",
+    run = subprocess.run([sys.executable, "-m", "cli", "--lang", "en", "cert", "inspect",
                           str(pki_world.bank_legacy.folder), "--password-stdin"], input="bad\n",
                          capture_output=True, text=True, timeout=60)
     assert "password is wrong" in _error_line(run)
@@ -116,13 +116,13 @@ def test_crl_command(pki_world, tmp_path: Path) -> None:  # type: ignore[no-unty
     home.mkdir()
     shutil.copytree(pki_world.ca_dir, home / "ca")
     out = tmp_path / "ca.crl"
-    run = subprocess.run([sys.executable, "-m", "teller", "--home", str(home), "cert", "crl", "--out", str(out)],
+    run = subprocess.run([sys.executable, "-m", "cli", "--home", str(home), "cert", "crl", "--out", str(out)],
                          capture_output=True, text=True, timeout=60,
                          env={**__import__("os").environ, "TELLER_CA_PASSPHRASE": "ca-test-passphrase"})
     assert run.returncode == 0, run.stderr
     crl = x509.load_der_x509_crl(out.read_bytes())
     assert crl.is_signature_valid(pki_world.ca.issuing_cert.public_key())
-    no_pass = subprocess.run([sys.executable, "-m", "teller", "--home", str(home), "cert", "crl", "--out", str(out)],
+    no_pass = subprocess.run([sys.executable, "-m", "cli", "--home", str(home), "cert", "crl", "--out", str(out)],
                              capture_output=True, text=True, timeout=60,
                              env={k: v for k, v in __import__("os").environ.items() if k != "TELLER_CA_PASSPHRASE"})
     _error_line(no_pass)

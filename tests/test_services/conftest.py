@@ -62,7 +62,7 @@ def _close(deps: Deps) -> None:
 
 @pytest.fixture(scope="session")
 def template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from teller.wiring import build_deps
+    from cli.wiring import build_deps
 
     home = tmp_path_factory.mktemp("template") / "home"
     deps = build_deps(load_settings(home, env={}), clock=_Clock(START))
@@ -158,7 +158,7 @@ class World:
 
 
 def make_world(template: Path, target: Path, clock: Any, **settings_overrides: Any) -> World:
-    from teller.wiring import build_deps
+    from cli.wiring import build_deps
 
     shutil.copytree(template, target)
     settings = load_settings(target, env={}, **settings_overrides)

@@ -120,7 +120,7 @@ def test_export_cli_writes_the_file_and_audits_itself(tmp_path: Path) -> None:
         uow.commit()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELLER_")}
     target = tmp_path / "audit.csv"
-    cmd = [sys.executable, "-m", "teller", "--home", str(home), "audit", "export", "--format", "csv",
+    cmd = [sys.executable, "-m", "cli", "--home", str(home), "audit", "export", "--format", "csv",
            "--since", "2026-11-25", "--until", "2026-11-25", "--staff", "s1", "--out", str(target)]
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr

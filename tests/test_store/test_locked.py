@@ -79,7 +79,7 @@ def test_lock_released_in_time_is_waited_for(home: Path) -> None:
 def test_cli_prints_a_korean_error_when_locked(home: Path, lock_holder: subprocess.Popen[str]) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELLER_")}
     env["TELLER_DB_URL"] = f"sqlite:///{home / 'teller.db'}?busy_timeout=200"
-    result = subprocess.run([sys.executable, "-m", "teller", "--home", str(home), "audit", "verify"],
+    result = subprocess.run([sys.executable, "-m", "cli", "--home", str(home), "audit", "verify"],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 1
     assert "지점 데이터베이스를 사용할 수 없습니다" in result.stderr

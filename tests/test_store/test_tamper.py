@@ -38,7 +38,7 @@ def _build(db_url: str, tmp_path: Path) -> tuple[SqlBranchStore, Path, dict[str,
 
 
 def _verify(home: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "teller", "--home", str(home), "audit", "verify"],
+    return subprocess.run([sys.executable, "-m", "cli", "--home", str(home), "audit", "verify"],
                           capture_output=True, text=True, env=env, timeout=120)
 
 

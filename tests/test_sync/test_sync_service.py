@@ -178,7 +178,7 @@ def test_worker_syncs_in_background_and_survives_errors(make_branch: Any, add_ev
 
 def test_cli_sync_and_status_with_embedded_head_office(make_branch: Any, add_events: Any, capsys: Any,
                                                        monkeypatch: Any, rewrite_history: Any) -> None:
-    from teller.cli import main
+    from cli import main
 
     for var in ("TELLER_UPSTREAM_URL", "TELLER_DB_URL", "TELLER_BRANCH_ID", "TELLER_HOME"):
         monkeypatch.delenv(var, raising=False)
@@ -204,7 +204,7 @@ def test_cli_sync_and_status_with_embedded_head_office(make_branch: Any, add_eve
 
 def test_cli_unreachable_head_office_is_one_line(make_branch: Any, add_events: Any, capsys: Any, monkeypatch: Any,
                                                  tmp_path: Any) -> None:
-    from teller.cli import main
+    from cli import main
 
     branch = make_branch()
     add_events(branch, 2)

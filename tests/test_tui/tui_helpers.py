@@ -27,7 +27,7 @@ def build_template(home: Path, clock: Any, *, demo: bool = True) -> tuple[dict[s
     """Initialise a branch at `home` as `teller init [--demo]` does (CA keys, staff hashes: the slow part), then
     close it so the folder can be copied for each test."""
     from teller.services import setup
-    from teller.wiring import build_deps
+    from cli.wiring import build_deps
 
     deps = build_deps(load_settings(home, env={}, rsa_bits=2048), clock=clock)
     setup.initialise_branch(deps)
@@ -46,7 +46,7 @@ def build_template(home: Path, clock: Any, *, demo: bool = True) -> tuple[dict[s
 def make_home(template: Path, passwords: dict[str, str], people: dict[str, Any], home: Path, clock: Any,
               **overrides: Any) -> TuiHome:
     """A private copy of the template branch with a tmp media folder; `overrides` are settings."""
-    from teller.wiring import build_deps
+    from cli.wiring import build_deps
 
     if home.exists():
         shutil.rmtree(home)

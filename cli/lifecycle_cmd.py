@@ -230,7 +230,7 @@ def _issue_like_json(result: Any, media: Path) -> dict[str, Any]:
 
 def _deps(settings: Any) -> Any:
     from teller.services.reconcile import reconcile
-    from teller.wiring import build_deps
+    from cli.wiring import build_deps
 
     deps = build_deps(settings)
     reconcile(deps)  # settle anything an earlier interrupted run left behind, before acting

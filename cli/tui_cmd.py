@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def open_terminal_deps(settings: Any) -> Any:
     """Build the services and run the start-of-day housekeeping (branch record, expired holds, reconciliation)."""
     from teller.services import setup
-    from teller.wiring import build_deps
+    from cli.wiring import build_deps
 
     deps = build_deps(settings)
 

@@ -1,6 +1,6 @@
 """Composition root: build the services' `Deps` from settings with the real adapters.
 
-The only place (with `teller/cli`) allowed to import `db` and `printing`; it does so lazily, inside the
+The only place (with `cli`) allowed to import `db` and `printing`; it does so lazily, inside the
 function, so importing the domain stays light.
 """
 

@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
 def _deps(args: argparse.Namespace) -> Any:
     """What sync needs — settings, the branch store, a clock — and nothing more.
 
-    Deliberately not `teller.wiring.build_deps`: that also opens (and on a fresh home creates) the master key, the
+    Deliberately not `cli.wiring.build_deps`: that also opens (and on a fresh home creates) the master key, the
     embedded CA and the printer, none of which a sync run (often from a scheduler) needs or should create.
     `sync_once` takes any object with `.settings`, `.store`, `.clock`, so a full `Deps` works the same.
     """

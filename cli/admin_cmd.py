@@ -76,7 +76,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from teller.config import load_settings
     from teller.services.auth import create_first_manager, needs_first_manager
     from teller.services.setup import initialise_branch, seed_demo_branch
-    from teller.wiring import build_deps
+    from cli.wiring import build_deps
 
     settings = load_settings(args.home)
     deps = build_deps(settings)
@@ -131,7 +131,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     from teller.config import load_settings
     from teller.domain import Role
     from teller.services.auth import add_staff
-    from teller.wiring import build_deps
+    from cli.wiring import build_deps
 
     lines = _stdin_lines()
     if not lines or not lines[0]:
@@ -147,7 +147,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 def cmd_staff_list(args: argparse.Namespace) -> int:
     from teller.config import load_settings
     from teller.services.auth import list_staff
-    from teller.wiring import build_deps
+    from cli.wiring import build_deps
 
     lines = [] if "TELLER_STAFF_PASSWORD" in os.environ else _stdin_lines()
     deps = build_deps(load_settings(args.home))

@@ -16,13 +16,13 @@ from teller.errors import TellerError
 
 # module name → registers these sub-commands
 COMMAND_MODULES = (
-    "teller.cli.cert_cmd",  # cert inspect / export-p12 / crl
-    "teller.cli.admin_cmd",  # init, staff
-    "teller.cli.lifecycle_cmd",  # issue, renew, reissue, revoke, hold, release
-    "teller.cli.audit_cmd",  # audit verify / export
-    "teller.cli.print_cmd",  # receipt reprint, report daily
-    "teller.cli.sync_cmd",  # sync
-    "teller.cli.tui_cmd",  # tui
+    "cli.cert_cmd",  # cert inspect / export-p12 / crl
+    "cli.admin_cmd",  # init, staff
+    "cli.lifecycle_cmd",  # issue, renew, reissue, revoke, hold, release
+    "cli.audit_cmd",  # audit verify / export
+    "cli.print_cmd",  # receipt reprint, report daily
+    "cli.sync_cmd",  # sync
+    "cli.tui_cmd",  # tui
 )
 
 
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-log = logging.getLogger("teller.cli")
+log = logging.getLogger("cli")
 log.addHandler(logging.NullHandler())  # no "last resort" traceback on stderr
 
 

@@ -75,7 +75,7 @@ def _day(text: str, what: str) -> date:
 def _with_session(args: argparse.Namespace, work: Callable[[Any, Any], int]) -> int:
     from teller.config import load_settings
     from teller.services.auth import sign_in, sign_out
-    from teller.wiring import build_deps
+    from cli.wiring import build_deps
 
     password = _password()
     deps = build_deps(load_settings(getattr(args, "home", None)))
