@@ -367,7 +367,7 @@ class EmbeddedCA:
         name = unicodedata.normalize("NFC", request.real_name).strip()
         if not name or len(name) > 64 or any(ord(ch) < 32 or ch in '/\\' for ch in name):
             raise ValidationError("인증서에 넣을 실명이 올바르지 않습니다", "the real name is empty, too long or has bad characters")
-        if len(request.vid) != 32:
+        if request.vid is not None and len(request.vid) != 32:
             raise ValidationError("VID는 SHA-256 32바이트여야 합니다", "the VID must be 32 bytes (SHA-256)")
         issued_on = self._clock.now().astimezone(profile.KST).date()
         with self._locked() as fd:
