@@ -246,6 +246,7 @@ class EmbeddedCA:
                                  data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
                                  encipher_only=False, decipher_only=False)
         root_ski = x509.SubjectKeyIdentifier.from_public_key(root_key.public_key())
+        issuing_cdp, issuing_aia = profile.issuing_ca_addresses(identity)
         root = (
             x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
             .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
@@ -263,6 +264,8 @@ class EmbeddedCA:
             .add_extension(ca_usage, critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(issuing_key.public_key()), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(root_ski), critical=False)
+            .add_extension(issuing_cdp, critical=False)
+            .add_extension(issuing_aia, critical=False)
             .sign(root_key, hashes.SHA256())
         )
         enc = serialization.BestAvailableEncryption(passphrase)
