@@ -9,32 +9,19 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ca_service.cmp_service import CmpService
+from ca_service.limits import BodyTooLarge, read_body
 from teller.pki.cmp import MAX_MESSAGE_BYTES
 
 CONTENT_TYPE = "application/pkixcmp"
-
-
-async def _body(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it passes limit (never buffered further)."""
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        parts.append(chunk)
-    return b"".join(parts)
 
 
 def cmp_routes(service: CmpService) -> list[BaseRoute]:
     async def pkix(request: Request) -> Response:
         if request.headers.get("content-type", "").split(";")[0].strip().lower() != CONTENT_TYPE:
             return PlainTextResponse(f"content type must be {CONTENT_TYPE}\n", status_code=415)
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_MESSAGE_BYTES:
-            return PlainTextResponse("CMP message too large\n", status_code=413)
-        der = await _body(request, MAX_MESSAGE_BYTES)
-        if der is None:
+        try:
+            der = await read_body(request, MAX_MESSAGE_BYTES)
+        except BodyTooLarge:
             return PlainTextResponse("CMP message too large\n", status_code=413)
         answer = await run_in_threadpool(service.handle, der)
         return Response(answer, media_type=CONTENT_TYPE)

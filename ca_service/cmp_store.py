@@ -88,17 +88,23 @@ def _aware(value: datetime) -> datetime:
 
 
 def _secrets_key(ca_dir: Path) -> bytes:
+    """The key sealing the 인가코드s, created once: written whole to a temporary file, then linked into place, so a
+    worker starting at the same moment reads either no file or the whole key."""
     path = ca_dir / SECRETS_KEY_NAME
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as fh:
-        key = AESGCM.generate_key(256)
-        fh.write(key)
-        fh.flush()
-        os.fsync(fh.fileno())
-    return key
+    if not path.exists():
+        tmp = ca_dir / f".{SECRETS_KEY_NAME}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(AESGCM.generate_key(256))
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process won
+        finally:
+            tmp.unlink()
+    return path.read_bytes()
 
 
 def make_engine(url: str) -> Engine:
@@ -113,7 +119,7 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def migrate(engine: Engine) -> None:
+def migrate_schema(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:
@@ -122,9 +128,10 @@ def migrate(engine: Engine) -> None:
 
 
 class CmpStore:
-    def __init__(self, url: str, ca_dir: Path) -> None:
+    def __init__(self, url: str, ca_dir: Path, *, migrate: bool = True) -> None:
         self.engine = make_engine(url)
-        migrate(self.engine)
+        if migrate:
+            migrate_schema(self.engine)
         self._aead = AESGCM(_secrets_key(ca_dir))
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography import x509
 
@@ -262,3 +262,37 @@ class BranchStore(Protocol):
     def iter_audit(self, after_seq: int = 0, batch: int = 5000) -> Iterator[AuditEvent]:
         """Every event oldest first, in its own read transaction(s)."""
         ...
+
+
+# ---------------------------------------------------------------------------------------------- head office
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedEvent:
+    """An event head office refused to store (e.g. a leaked secret) but kept in its chain by seq and hash."""
+
+    seq: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """Head office's answer to one batch. `watermark` = the highest seq it holds or quarantined contiguously (the
+    ack); `quarantined` = the events of this batch it refused to store, each with its reason."""
+
+    watermark: int
+    inserted: int
+    duplicates: int
+    refused_reason: str | None = None
+    quarantined: tuple[QuarantinedEvent, ...] = ()
+
+    @property
+    def refused(self) -> bool:
+        return self.refused_reason is not None
+
+
+class Upstream(Protocol):
+    """Head office. Adapter: `db.headoffice.HeadOffice`. Raises `UpstreamError` on connection-type failures only;
+    refusals come back in `ApplyResult.refused_reason`, quarantined events in `ApplyResult.quarantined`."""
+
+    def apply_batch(self, branch_id: str, events: list[dict[str, Any]]) -> ApplyResult: ...

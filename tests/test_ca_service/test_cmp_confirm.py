@@ -37,9 +37,9 @@ def _ir(ref: str, code: str, key: rsa.RSAPrivateKey) -> object:
     return cmp.protect_pbm(header, cmp.cert_req_body("ir", spki, key, CN), code.encode())
 
 
-def test_killed_before_cert_conf_the_certificate_is_revoked(ca_home: Path, tmp_path: Path) -> None:
+def test_killed_before_cert_conf_the_certificate_is_revoked(cmp_ca_dir: Path, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cmp.db'}"
-    server = start_server(ca_home, url, confirm_s=1)
+    server = start_server(cmp_ca_dir, url, confirm_s=1)
     try:
         server.register("REF-KILL", "kill-code")
         ip = _post(server, cmp.encode(_ir("REF-KILL", "kill-code", rsa.generate_private_key(65537, 2048))))
@@ -49,7 +49,7 @@ def test_killed_before_cert_conf_the_certificate_is_revoked(ca_home: Path, tmp_p
     assert server.ca().knows(cert.serial_number)  # signed and in the CA journal …
     assert cert.serial_number not in server.ca().revoked_serials()
     time.sleep(1.1)  # the confirmation period (1 s) is over; the deadline was stored at signing
-    restarted = start_server(ca_home, url)  # … and the next request any worker serves revokes it
+    restarted = start_server(cmp_ca_dir, url)  # … and the next request any worker serves revokes it
     try:
         _post(restarted, cmp.encode(cmp.unprotected(cmp.new_header(sender=CN, recipient=CN,
                                                                      transaction_id=b"g" * 16), cmp.genm_body())))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -11,9 +12,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ca_service.cmp_store import CmpStore
+from teller.config import load_settings
 from teller.pki import cmp
 
-from .conftest import CmpServer
+from .conftest import CaHome, CmpServer, Service
 
 
 def _key(path: Path) -> Path:
@@ -94,3 +97,18 @@ def test_http_errors_for_what_is_not_cmp(cmp_server: CmpServer) -> None:
         answer = httpx.post(url, content=junk, headers={"content-type": "application/pkixcmp"}, timeout=30)
         assert answer.status_code == 200
         assert cmp.failure_of(cmp.decode(answer.content))[1] is cmp.FailInfo.BAD_DATA_FORMAT
+
+
+def test_teller_ca_serve_with_two_workers_issues_over_cmp(ca_home: CaHome, service: Service, tmp_path: Path) -> None:
+    settings = load_settings(ca_home.home, env={})
+    store = CmpStore(settings.ca_database_url, settings.ca_dir)
+    store.add_registration("REF-SERVE", b"serve-code", "홍길동", "bank", datetime.now(timezone.utc) + timedelta(days=7))
+    store.close()
+    endpoint = service.url.removeprefix("http://") + "/pkix/"
+    done = subprocess.run(["openssl", "cmp", "-server", endpoint, "-recipient", "/CN=CA", "-cmd", "ir",
+                           "-ref", "REF-SERVE", "-secret", "pass:serve-code", "-newkey", str(_key(tmp_path / "k.pem")),
+                           "-subject", "/CN=Hong", "-certout", str(tmp_path / "got.crt")],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout
+    cert = x509.load_pem_x509_certificate((tmp_path / "got.crt").read_bytes())
+    assert ca_home.ca.knows(cert.serial_number) and cert.serial_number not in ca_home.ca.revoked_serials()
