@@ -16,7 +16,9 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ca_service.cmp_store import CmpStore, Registration
 from teller.domain import CertKind, RevocationReason
@@ -26,6 +28,9 @@ from teller.pki.ca import EmbeddedCA
 from teller.ports import CertificateRequest
 
 log = logging.getLogger("ca_service.cmp")
+_REASONS = {0: RevocationReason.UNSPECIFIED, 1: RevocationReason.KEY_COMPROMISE, 3: RevocationReason.AFFILIATION_CHANGED,
+            4: RevocationReason.SUPERSEDED, 5: RevocationReason.CESSATION_OF_OPERATION,
+            6: RevocationReason.CERTIFICATE_HOLD, 9: RevocationReason.PRIVILEGE_WITHDRAWN}  # RFC 5280 CRLReason
 
 GenericClientPolicy = Literal["refuse", "without_identify_data"]
 
@@ -49,11 +54,13 @@ def _refuse(fail_info: cmp.FailInfo, text: str, secret: bytes | None = None) -> 
 
 
 class CmpService:
-    def __init__(self, ca: EmbeddedCA, store: CmpStore, settings: CmpSettings | None = None) -> None:
+    def __init__(self, ca: EmbeddedCA, store: CmpStore, signer: tuple[x509.Certificate, rsa.RSAPrivateKey],
+                 settings: CmpSettings | None = None) -> None:
         self.ca = ca
         self.store = store
         self.settings = settings or CmpSettings()
         self._name = ca.issuing_cert.subject
+        self._signer = signer  # signs our answers to signature-protected requests (EmbeddedCA.cmp_signer)
 
     # ------------------------------------------------------------------------------------------- entry
     def handle(self, der: bytes) -> bytes:
@@ -72,15 +79,21 @@ class CmpService:
             return self._error(request, cmp.FailInfo.BAD_REQUEST, exc.message_en, None)
 
     def _error(self, request: Any, fail_info: cmp.FailInfo, text: str, secret: bytes | None) -> bytes:
+        """An error message: PBM with the registration's secret once the request's MAC verified, signed by our CMP
+        signer for a signature-protected request, otherwise unprotected (a client reads it with -unprotected_errors)."""
         log.info("CMP refused: %s (%s)", fail_info.name, text)
-        try:
-            header = cmp.reply_header(request, sender=self._name) if request is not None else cmp.new_header(
-                sender=self._name, recipient=x509.Name([]), transaction_id=secrets.token_bytes(16))
-        except cmp.CmpError:
-            header = cmp.new_header(sender=self._name, recipient=x509.Name([]), transaction_id=secrets.token_bytes(16))
         body = cmp.error_body(fail_info, text)
-        msg = cmp.protect_pbm(header, body, secret) if secret is not None else cmp.unprotected(header, body)
-        return cmp.encode(msg)
+        try:
+            if request is not None and secret is not None:
+                return cmp.encode(cmp.protect_pbm(cmp.reply_header(request, sender=self._name), body, secret))
+            if request is not None and cmp.header_info(request).protection == "signature":
+                return cmp.encode(self._signed(request, body))
+            if request is not None:
+                return cmp.encode(cmp.unprotected(cmp.reply_header(request, sender=self._name), body))
+        except cmp.CmpError:
+            pass  # a header we cannot answer in kind: a bare error with a fresh transaction id
+        header = cmp.new_header(sender=self._name, recipient=x509.Name([]), transaction_id=secrets.token_bytes(16))
+        return cmp.encode(cmp.unprotected(header, body))
 
     def _dispatch(self, request: Any, now: datetime) -> Any:
         info = cmp.header_info(request)
@@ -90,6 +103,8 @@ class CmpService:
             return self._enrol(request, info, now)
         if info.body_type == "certConf":
             return self._confirm(request, info, now)
+        if info.body_type == "rr":
+            return self._revoke(request, info, now)
         if info.body_type == "genm":
             return self._genm(request, info, now)
         raise _refuse(cmp.FailInfo.BAD_REQUEST, f"{info.body_type} is not supported here")
@@ -201,6 +216,51 @@ class CmpService:
                 self.ca.revoke(serial, RevocationReason.CESSATION_OF_OPERATION, now)
                 swept.append(serial)
         return swept
+
+    # ------------------------------------------------------------------------------------------- rr
+    def _signed_by_subscriber(self, request: Any, info: cmp.HeaderInfo, now: datetime) -> x509.Certificate:
+        """The certificate of ours whose key signed request: issued by our CA, known, unrevoked, unexpired."""
+        if info.protection != "signature":
+            raise _refuse(cmp.FailInfo.WRONG_INTEGRITY, f"{info.body_type} needs signature protection")
+        certs = cmp.extra_certs(request)
+        if not certs:
+            raise _refuse(cmp.FailInfo.SIGNER_NOT_TRUSTED, "the signer's certificate is not in extraCerts")
+        signer = certs[0]
+        try:
+            signer.verify_directly_issued_by(self.ca.issuing_cert)
+        except (ValueError, TypeError, InvalidSignature):
+            raise _refuse(cmp.FailInfo.SIGNER_NOT_TRUSTED, "the signer's certificate is not from this CA") from None
+        if not self.ca.knows(signer.serial_number):
+            raise _refuse(cmp.FailInfo.SIGNER_NOT_TRUSTED, "the signer's certificate is unknown to this CA")
+        cmp.verify_signature(request, signer)
+        if signer.serial_number in self.ca.revoked_serials():
+            raise _refuse(cmp.FailInfo.CERT_REVOKED, "the signer's certificate is revoked")
+        if not signer.not_valid_before_utc <= now <= signer.not_valid_after_utc:
+            raise _refuse(cmp.FailInfo.BAD_TIME, "the signer's certificate is not valid now")
+        assert info.transaction_id is not None and info.sender_nonce is not None
+        if not self.store.new_nonce(info.sender_nonce, now):
+            raise _refuse(cmp.FailInfo.BAD_SENDER_NONCE, "senderNonce seen before (replay)")
+        if not self.store.new_transaction(info.transaction_id, None, now):
+            raise _refuse(cmp.FailInfo.TRANSACTION_ID_IN_USE, "transactionID in use")
+        return signer
+
+    def _revoke(self, request: Any, info: cmp.HeaderInfo, now: datetime) -> Any:
+        signer = self._signed_by_subscriber(request, info, now)
+        revocations = cmp.revocation_requests(request)
+        if any(r.serial != signer.serial_number for r in revocations):  # a subscriber revokes only its own
+            raise _refuse(cmp.FailInfo.NOT_AUTHORIZED, "a certificate may revoke only itself")
+        for rev in revocations:
+            reason = _REASONS.get(rev.reason if rev.reason is not None else 0)
+            if reason is None:
+                raise _refuse(cmp.FailInfo.BAD_REQUEST, f"unsupported revocation reason {rev.reason}")
+            self.ca.revoke(rev.serial, reason, now)
+            log.info("CMP rr: serial %d revoked (%s)", rev.serial, reason.value)
+        return self._signed(request, cmp.rev_rep_body(len(revocations)))
+
+    def _signed(self, request: Any, body: Any) -> Any:
+        cert, key = self._signer
+        header = cmp.reply_header(request, sender=cert.subject)
+        return cmp.protect_signature(header, body, key, [cert, self.ca.issuing_cert])
 
     # ------------------------------------------------------------------------------------------- genm
     def _genm(self, request: Any, info: cmp.HeaderInfo, now: datetime) -> Any:

@@ -24,7 +24,7 @@ PASSPHRASE = b"ca-test-passphrase"
 def main() -> None:
     ca_dir, url, port, confirm_s = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     ca = EmbeddedCA.open(ca_dir, CAIdentity(), PASSPHRASE)
-    service = CmpService(ca, CmpStore(url, ca_dir), CmpSettings(confirm_timeout=timedelta(seconds=confirm_s)))
+    service = CmpService(ca, CmpStore(url, ca_dir), ca.cmp_signer(PASSPHRASE), CmpSettings(confirm_timeout=timedelta(seconds=confirm_s)))
     uvicorn.run(create_app(cmp_routes(service)), host="127.0.0.1", port=port, log_level="warning")
 
 

@@ -14,8 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ca_service.cmp_store import CmpStore
 from teller.config import load_settings
+from teller.domain import RevocationReason
 from teller.pki import cmp
 
+from .cmp_server import PASSPHRASE
 from .conftest import CaHome, CmpServer, Service
 
 
@@ -112,3 +114,19 @@ def test_teller_ca_serve_with_two_workers_issues_over_cmp(ca_home: CaHome, servi
     assert done.returncode == 0, done.stdout
     cert = x509.load_pem_x509_certificate((tmp_path / "got.crt").read_bytes())
     assert ca_home.ca.knows(cert.serial_number) and cert.serial_number not in ca_home.ca.revoked_serials()
+
+
+def test_rr_signed_by_the_certificate_revokes_it(cmp_server: CmpServer, tmp_path: Path) -> None:
+    cmp_server.register("REF-RR", "rr-code")
+    assert ir(cmp_server, tmp_path, "REF-RR", "rr-code").returncode == 0
+    ca = cmp_server.ca()
+    srvcert = tmp_path / "cmp.crt"
+    srvcert.write_bytes(ca.cmp_signer(PASSPHRASE)[0].public_bytes(serialization.Encoding.PEM))
+    cert = x509.load_pem_x509_certificate((tmp_path / "got.crt").read_bytes())
+    done = openssl_cmp(cmp_server, "-cmd", "rr", "-cert", str(tmp_path / "got.crt"), "-key", str(tmp_path / "k.pem"),
+                       "-oldcert", str(tmp_path / "got.crt"), "-revreason", "1", "-srvcert", str(srvcert))
+    assert done.returncode == 0, done.stdout
+    assert cmp_server.ca().revoked_serials().get(cert.serial_number) is RevocationReason.KEY_COMPROMISE
+    again = openssl_cmp(cmp_server, "-cmd", "rr", "-cert", str(tmp_path / "got.crt"), "-key", str(tmp_path / "k.pem"),
+                        "-oldcert", str(tmp_path / "got.crt"), "-revreason", "1", "-srvcert", str(srvcert))
+    assert again.returncode != 0 and "certRevoked" in again.stdout, again.stdout
