@@ -103,6 +103,8 @@ class CmpService:
             return self._enrol(request, info, now)
         if info.body_type == "certConf":
             return self._confirm(request, info, now)
+        if info.body_type == "kur":
+            return self._update(request, info, now)
         if info.body_type == "rr":
             return self._revoke(request, info, now)
         if info.body_type == "genm":
@@ -149,9 +151,7 @@ class CmpService:
         vid = self._vid(req)
         if not self.store.consume(registration.reference):  # checked again by the database: one redemption
             raise _refuse(cmp.FailInfo.NOT_AUTHORIZED, "registration already used", secret)
-        today = now.astimezone(profile.KST).date()
-        last = date(today.year + self.settings.validity_years, today.month, min(today.day, 28)) - timedelta(days=1)
-        not_before, not_after = profile.kst_validity(today, last)
+        not_before, not_after = self._validity(now)
         cert = self.ca.issue(CertificateRequest(req.public_key_der, registration.real_name,
                                                 CertKind(registration.kind), vid, not_before, not_after))
         header = cmp.reply_header(request, sender=self._name, sender_kid=info.sender_kid)
@@ -174,13 +174,17 @@ class CmpService:
     def _confirm(self, request: Any, info: cmp.HeaderInfo, now: datetime) -> Any:
         assert info.transaction_id is not None and info.sender_nonce is not None
         known, reference = self.store.transaction_reference(info.transaction_id)
-        if not known or reference is None:
+        if not known:
             raise _refuse(cmp.FailInfo.BAD_REQUEST, "certConf for an unknown transaction")
-        registration = self.store.registration(reference)
-        if registration is None:
-            raise _refuse(cmp.FailInfo.BAD_REQUEST, "certConf for an unknown transaction")
-        secret = registration.code
-        cmp.verify_pbm(request, secret)
+        secret: bytes | None = None
+        if reference is None:  # a kur's transaction: confirmed under signature protection
+            self._trusted_signer(request, info, now)
+        else:
+            registration = self.store.registration(reference)
+            if registration is None:
+                raise _refuse(cmp.FailInfo.BAD_REQUEST, "certConf for an unknown transaction")
+            secret = registration.code
+            cmp.verify_pbm(request, secret)
         if not self.store.new_nonce(info.sender_nonce, now):
             raise _refuse(cmp.FailInfo.BAD_SENDER_NONCE, "senderNonce seen before (replay)", secret)
         waiting = {p.cert_req_id: p for p in self.store.pending_of(info.transaction_id) if p.status == "pending"}
@@ -201,6 +205,8 @@ class CmpService:
                 raise _refuse(cmp.FailInfo.BAD_REQUEST, "the confirmation period is over", secret)
             else:
                 log.info("CMP certConf: serial %d confirmed", entry.serial)
+        if secret is None:
+            return self._signed(request, cmp.pki_conf_body())
         header = cmp.reply_header(request, sender=self._name, sender_kid=info.sender_kid)
         return cmp.protect_pbm(header, cmp.pki_conf_body(), secret)
 
@@ -218,7 +224,7 @@ class CmpService:
         return swept
 
     # ------------------------------------------------------------------------------------------- rr
-    def _signed_by_subscriber(self, request: Any, info: cmp.HeaderInfo, now: datetime) -> x509.Certificate:
+    def _trusted_signer(self, request: Any, info: cmp.HeaderInfo, now: datetime) -> x509.Certificate:
         """The certificate of ours whose key signed request: issued by our CA, known, unrevoked, unexpired."""
         if info.protection != "signature":
             raise _refuse(cmp.FailInfo.WRONG_INTEGRITY, f"{info.body_type} needs signature protection")
@@ -237,12 +243,47 @@ class CmpService:
             raise _refuse(cmp.FailInfo.CERT_REVOKED, "the signer's certificate is revoked")
         if not signer.not_valid_before_utc <= now <= signer.not_valid_after_utc:
             raise _refuse(cmp.FailInfo.BAD_TIME, "the signer's certificate is not valid now")
+        return signer
+
+    def _signed_by_subscriber(self, request: Any, info: cmp.HeaderInfo, now: datetime) -> x509.Certificate:
+        """_trusted_signer of a request that opens a transaction: its transactionID and senderNonce are new."""
+        signer = self._trusted_signer(request, info, now)
         assert info.transaction_id is not None and info.sender_nonce is not None
         if not self.store.new_nonce(info.sender_nonce, now):
             raise _refuse(cmp.FailInfo.BAD_SENDER_NONCE, "senderNonce seen before (replay)")
         if not self.store.new_transaction(info.transaction_id, None, now):
             raise _refuse(cmp.FailInfo.TRANSACTION_ID_IN_USE, "transactionID in use")
         return signer
+
+    def _update(self, request: Any, info: cmp.HeaderInfo, now: datetime) -> Any:
+        """kur: a new certificate for the same subscriber and kind, on a new key, signed with the current one."""
+        signer = self._signed_by_subscriber(request, info, now)
+        assert info.transaction_id is not None
+        requests = cmp.cert_requests(request)
+        if len(requests) != 1:
+            raise _refuse(cmp.FailInfo.BAD_REQUEST, "one certificate request per message")
+        (req,) = requests
+        if req.public_key_der == spki_of(signer):
+            raise _refuse(cmp.FailInfo.BAD_CERT_TEMPLATE, "a key update needs a new key")
+        name, oid = profile.real_name_of(signer), profile.policy_oid_of(signer)
+        kind = CertKind.from_policy_oid(oid) if oid else None
+        if name is None or kind is None:
+            raise _refuse(cmp.FailInfo.BAD_CERT_ID, "the current certificate is not a subscriber certificate of ours")
+        vid = self._vid(req)
+        not_before, not_after = self._validity(now)
+        cert = self.ca.issue(CertificateRequest(req.public_key_der, name, kind, vid, not_before, not_after))
+        cert_key, key = self._signer
+        header = cmp.reply_header(request, sender=cert_key.subject)
+        self.store.add_pending(cert.serial_number, info.transaction_id, req.cert_req_id, cmp.cert_hash(cert),
+                               bytes(header["senderNonce"]), now + self.settings.confirm_timeout)
+        log.info("CMP kur: serial %d signed for %d, waiting for certConf", cert.serial_number, signer.serial_number)
+        body = cmp.cert_rep_body("kup", req.cert_req_id, cert, list(self.ca.chain()))
+        return cmp.protect_signature(header, body, key, [cert_key, self.ca.issuing_cert])
+
+    def _validity(self, now: datetime) -> tuple[datetime, datetime]:
+        today = now.astimezone(profile.KST).date()
+        last = date(today.year + self.settings.validity_years, today.month, min(today.day, 28)) - timedelta(days=1)
+        return profile.kst_validity(today, last)
 
     def _revoke(self, request: Any, info: cmp.HeaderInfo, now: datetime) -> Any:
         signer = self._signed_by_subscriber(request, info, now)

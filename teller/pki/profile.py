@@ -58,6 +58,15 @@ def subject_name(real_name: str, kind: CertKind, params: SubjectParams, issued_o
     ])
 
 
+def real_name_of(cert: x509.Certificate) -> str | None:
+    """The real name in a subscriber certificate's CN (the part before "()", see subject_name)."""
+    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    cn = cns[0].value if cns else None
+    if not isinstance(cn, str) or "()" not in cn:
+        return None
+    return cn.split("()", 1)[0] or None
+
+
 def certificate_policies_der(policy_oid: str, notice: str, cps_uri: str) -> bytes:
     """certificatePolicies with the userNotice explicitText as BMPString (cryptography would write UTF8String)."""
     unotice = asn1.UserNotice()

@@ -130,3 +130,22 @@ def test_rr_signed_by_the_certificate_revokes_it(cmp_server: CmpServer, tmp_path
     again = openssl_cmp(cmp_server, "-cmd", "rr", "-cert", str(tmp_path / "got.crt"), "-key", str(tmp_path / "k.pem"),
                         "-oldcert", str(tmp_path / "got.crt"), "-revreason", "1", "-srvcert", str(srvcert))
     assert again.returncode != 0 and "certRevoked" in again.stdout, again.stdout
+
+
+def test_kur_signed_with_the_current_certificate_renews_it(cmp_server: CmpServer, tmp_path: Path) -> None:
+    cmp_server.register("REF-KUR", "kur-code", name="김철수")
+    assert ir(cmp_server, tmp_path, "REF-KUR", "kur-code").returncode == 0
+    srvcert = tmp_path / "cmp.crt"
+    srvcert.write_bytes(cmp_server.ca().cmp_signer(PASSPHRASE)[0].public_bytes(serialization.Encoding.PEM))
+    done = openssl_cmp(cmp_server, "-cmd", "kur", "-cert", str(tmp_path / "got.crt"), "-key", str(tmp_path / "k.pem"),
+                       "-newkey", str(_key(tmp_path / "new.pem")), "-srvcert", str(srvcert),
+                       "-certout", str(tmp_path / "new.crt"))
+    assert done.returncode == 0, done.stdout
+    old = x509.load_pem_x509_certificate((tmp_path / "got.crt").read_bytes())
+    new = x509.load_pem_x509_certificate((tmp_path / "new.crt").read_bytes())
+    new_key = serialization.load_pem_private_key((tmp_path / "new.pem").read_bytes(), None)
+    assert new.public_key().public_numbers() == new_key.public_key().public_numbers()  # type: ignore[union-attr]
+    assert new.serial_number != old.serial_number and "김철수" in new.subject.rfc4514_string()
+    store = cmp_server.store()
+    assert store.counts().get("pending", 0) == 0  # the kup was confirmed (certConf under signature protection)
+    store.close()
