@@ -148,7 +148,7 @@ class CmpService:
         if len(requests) != 1:
             raise _refuse(cmp.FailInfo.BAD_REQUEST, "one certificate request per message", secret)
         (req,) = requests
-        vid = self._vid(req)
+        vid = self._vid(req, secret)
         if not self.store.consume(registration.reference):  # checked again by the database: one redemption
             raise _refuse(cmp.FailInfo.NOT_AUTHORIZED, "registration already used", secret)
         not_before, not_after = self._validity(now)
@@ -163,11 +163,12 @@ class CmpService:
         body = cmp.cert_rep_body(kind, req.cert_req_id, cert, list(self.ca.chain()))
         return cmp.protect_pbm(header, body, secret)
 
-    def _vid(self, req: cmp.CertReq) -> bytes | None:
+    def _vid(self, req: cmp.CertReq, secret: bytes | None) -> bytes | None:
         if req.reg_info:  # VID material of the customer's own client: not accepted until its check exists
-            raise _refuse(cmp.FailInfo.UNACCEPTED_EXTENSION, "VID material in regInfo is not supported yet")
+            raise _refuse(cmp.FailInfo.UNACCEPTED_EXTENSION, "VID material in regInfo is not supported yet", secret)
         if self.settings.generic_client == "refuse":
-            raise _refuse(cmp.FailInfo.BAD_REQUEST, "no VID material: this CA issues only Korean-profile certificates")
+            raise _refuse(cmp.FailInfo.BAD_REQUEST, "no VID material: this CA issues only Korean-profile certificates",
+                          secret)
         return None
 
     # ------------------------------------------------------------------------------------------- certConf
@@ -269,7 +270,7 @@ class CmpService:
         kind = CertKind.from_policy_oid(oid) if oid else None
         if name is None or kind is None:
             raise _refuse(cmp.FailInfo.BAD_CERT_ID, "the current certificate is not a subscriber certificate of ours")
-        vid = self._vid(req)
+        vid = self._vid(req, None)
         not_before, not_after = self._validity(now)
         cert = self.ca.issue(CertificateRequest(req.public_key_der, name, kind, vid, not_before, not_after))
         cert_key, key = self._signer

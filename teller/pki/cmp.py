@@ -296,13 +296,20 @@ def _verify_pop(msg_req: Any, public_key_der: bytes) -> None:
         raise CmpError(FailInfo.BAD_POP, "개인키 보유 증명(POP) 검증에 실패했습니다", "proof of possession does not verify") from None
 
 
+def _untagged(tagged: Any, plain: Any) -> Any:
+    """plain filled with the components of tagged: the same SEQUENCE without its explicit context tag."""
+    for i in range(len(tagged)):
+        plain.setComponentByPosition(i, tagged[i])
+    return plain
+
+
 def cert_requests(msg: Any) -> list[CertReq]:
     """The requests of an ir/cr/kur (CRMF) or p10cr (PKCS#10), each with its POP verified."""
     body = msg["body"]
     kind = body.getName()
     try:
         if kind == "p10cr":
-            csr = x509.load_der_x509_csr(encode(body["p10cr"]))
+            csr = x509.load_der_x509_csr(encode(_untagged(body["p10cr"], rfc2314.CertificationRequest())))
             if not csr.is_signature_valid:
                 raise CmpError(FailInfo.BAD_POP, "PKCS#10 서명 검증에 실패했습니다", "the PKCS#10 signature does not verify")
             spki = csr.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -529,10 +536,7 @@ def issued_certificate(msg: Any) -> tuple[int, x509.Certificate]:
         raise CmpError(fail or FailInfo.BAD_REQUEST, f"CA가 요청을 거절했습니다: {text}", f"the CA refused: {text}")
     try:
         response = body[kind]["response"][0]
-        tagged = response["certifiedKeyPair"]["certOrEncCert"]["certificate"]
-        plain = rfc4210.CMPCertificate()  # the same SEQUENCE without the [0] tag
-        for i in range(len(tagged)):
-            plain.setComponentByPosition(i, tagged[i])
+        plain = _untagged(response["certifiedKeyPair"]["certOrEncCert"]["certificate"], rfc4210.CMPCertificate())
         return int(response["certReqId"]), x509.load_der_x509_certificate(encode(plain))
     except _MALFORMED as exc:
         raise _bad_format(f"{kind} {type(exc).__name__}") from None

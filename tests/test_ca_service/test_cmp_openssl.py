@@ -149,3 +149,15 @@ def test_kur_signed_with_the_current_certificate_renews_it(cmp_server: CmpServer
     store = cmp_server.store()
     assert store.counts().get("pending", 0) == 0  # the kup was confirmed (certConf under signature protection)
     store.close()
+
+
+def test_p10cr_with_pbm_gets_a_certificate(cmp_server: CmpServer, tmp_path: Path) -> None:
+    cmp_server.register("REF-P10", "p10-code")
+    key = _key(tmp_path / "k.pem")
+    subprocess.run(["openssl", "req", "-new", "-key", str(key), "-subj", "/CN=Hong", "-out", str(tmp_path / "csr.pem")],
+                   capture_output=True, timeout=60, check=True)
+    done = openssl_cmp(cmp_server, "-cmd", "p10cr", "-csr", str(tmp_path / "csr.pem"), "-ref", "REF-P10",
+                       "-secret", "pass:p10-code", "-certout", str(tmp_path / "got.crt"))
+    assert done.returncode == 0, done.stdout
+    cert = x509.load_pem_x509_certificate((tmp_path / "got.crt").read_bytes())
+    assert cmp_server.ca().knows(cert.serial_number)
