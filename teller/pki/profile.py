@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
 from pyasn1.codec.der import encoder
 from pyasn1.type import char
 
@@ -75,7 +75,7 @@ def certificate_policies_der(policy_oid: str, notice: str, cps_uri: str) -> byte
     quals.append(q_cps)
     policies = asn1.CertificatePolicies()
     policies.append(info)
-    return encoder.encode(policies)
+    return bytes(encoder.encode(policies))
 
 
 def add_subscriber_extensions(
@@ -112,10 +112,22 @@ def add_subscriber_extensions(
             x509.DistributionPoint([x509.UniformResourceIdentifier(identity.crl_uri)], None, None, None)
         ]), critical=False)
         .add_extension(x509.AuthorityInformationAccess([
-            x509.AccessDescription(x509.oid.AuthorityInformationAccessOID.OCSP,
-                                   x509.UniformResourceIdentifier(identity.ocsp_uri))
+            x509.AccessDescription(AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(identity.ocsp_uri)),
+            x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS,
+                                   x509.UniformResourceIdentifier(identity.issuing_cert_uri)),
         ]), critical=False)
     )
+
+
+def issuing_ca_addresses(identity: CAIdentity) -> tuple[x509.CRLDistributionPoints, x509.AuthorityInformationAccess]:
+    """The issuing CA certificate's own CDP (the root's CRL) and AIA (where the root certificate is published)."""
+    cdp = x509.CRLDistributionPoints([
+        x509.DistributionPoint([x509.UniformResourceIdentifier(identity.root_crl_uri)], None, None, None)
+    ])
+    aia = x509.AuthorityInformationAccess([
+        x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(identity.root_cert_uri))
+    ])
+    return cdp, aia
 
 
 def policy_oid_of(cert: x509.Certificate) -> str | None:
