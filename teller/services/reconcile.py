@@ -89,7 +89,7 @@ def reconcile(deps: Deps, *, lease: timedelta = PENDING_LEASE) -> ReconcileRepor
             cert = uow.certificates.get(serial)
             if cert is None or cert.status is not CertStatus.PENDING:
                 if signed:  # the owner confirmed meanwhile: the revocation still happened and is recorded
-                    audit(uow, deps, None, Action.RECONCILE, "ok", at=now, customer_ref=cert and cert.customer_id,
+                    audit(uow, deps, None, Action.RECONCILE, "ok", at=now, customer_ref=cert.customer_id if cert else None,
                           subject=serial, fix="pending_revoked_raced", revoked_at_ca=True,
                           why="revoked at the CA while its issuance was being confirmed")
                     uow.commit()
