@@ -1,6 +1,6 @@
 """`teller ca serve [--listen HOST:PORT] [--workers N]` and `teller ca status [--json]`.
 
-serve: the CA service of the home (OCSP, CRLs, CA certificates; CMP once its routes exist) under uvicorn. The
+serve: the CA service of the home (CMP at /pkix/, OCSP, CRLs, CA certificates) under uvicorn. The
 socket is bound first and `listening on http://HOST:PORT` printed (port 0 picks a free one), then N worker
 processes share it; the CA is opened once beforehand so a bad home is one clear line, not N tracebacks.
 """
@@ -52,12 +52,26 @@ def service_app() -> Any:
     """The service's ASGI application for the home in $TELLER_HOME (uvicorn's factory, in every worker)."""
     from ca_service import crl, ocsp
     from ca_service.app import create_app
+    from ca_service.cmp_endpoint import cmp_routes
     from teller.ports import SystemClock
 
-    _settings, ca, passphrase = _open_ca(os.environ.get(_HOME_ENV))
+    settings, ca, passphrase = _open_ca(os.environ.get(_HOME_ENV))
     clock = SystemClock()
     responder = ocsp.OcspResponder(ca, ca.ocsp_signer(passphrase), clock)
-    return create_app([*ocsp.routes(responder), *crl.routes(ca, passphrase, clock)])
+    return create_app([*cmp_routes(_cmp_service(settings, ca, passphrase, migrate=False)), *ocsp.routes(responder),
+                       *crl.routes(ca, passphrase, clock)])
+
+
+def _cmp_service(settings: Any, ca: Any, passphrase: bytes, *, migrate: bool) -> Any:
+    from datetime import timedelta
+
+    from ca_service.cmp_service import CmpService, CmpSettings
+    from ca_service.cmp_store import CmpStore
+
+    store = CmpStore(settings.ca_database_url, settings.ca_dir, migrate=migrate)
+    return CmpService(ca, store, ca.cmp_signer(passphrase), CmpSettings(confirm_timeout=timedelta(seconds=settings.cmp_confirm_timeout_s),
+                                             generic_client=settings.cmp_generic_client,
+                                             validity_years=settings.validity_years))
 
 
 def _parse_listen(text: str) -> tuple[str, int]:
@@ -77,6 +91,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise ValidationError(f"--workers는 1에서 {MAX_WORKERS} 사이입니다", f"--workers must be 1..{MAX_WORKERS}")
     settings, ca, passphrase = _open_ca(args.home)
     ca.ocsp_signer(passphrase)  # created (or renewed) once here, not raced by the workers
+    _cmp_service(settings, ca, passphrase, migrate=True).store.close()  # CMP tables and signer made once, before the workers
     os.environ[_HOME_ENV] = str(settings.home)
     config = uvicorn.Config("cli.ca_cmd:service_app", factory=True, host=host, port=port, workers=args.workers,
                             log_level="warning", access_log=False, lifespan="off")

@@ -120,6 +120,11 @@ class Settings:
     print_timeout_s: float = 30.0
     sync_interval_s: float = 30.0
 
+    # the CA service's CMP half (docs/settings.md)
+    ca_db_url: str | None = None  # its state (registrations, nonces, pending); None → sqlite <home>/ca/cmp.db
+    cmp_confirm_timeout_s: int = 300  # an issued certificate not confirmed (certConf) by then is revoked
+    cmp_generic_client: str = "without_identify_data"  # or "refuse": a CMP client that sends no VID material
+
     # derived locations ---------------------------------------------------------------------------
     @property
     def db_path(self) -> Path:
@@ -136,6 +141,10 @@ class Settings:
     @property
     def ca_dir(self) -> Path:
         return self.home / "ca"
+
+    @property
+    def ca_database_url(self) -> str:
+        return self.ca_db_url or f"sqlite:///{self.ca_dir / 'cmp.db'}"
 
     @property
     def secrets_dir(self) -> Path:
@@ -161,6 +170,7 @@ class Settings:
 _ENV_MAP: dict[str, str] = {
     "TELLER_DB_URL": "db_url",
     "TELLER_UPSTREAM_URL": "upstream_url",
+    "TELLER_CA_DB_URL": "ca_db_url",
     "TELLER_LANG": "language",
     "TELLER_BRANCH_ID": "branch_id",
     "TELLER_BRANCH_NAME": "branch_name",
@@ -209,6 +219,11 @@ def _validate(s: Settings) -> Settings:
     if s.receipt_geometry not in ("roll80", "a4"):
         raise ValidationError("receipt_geometry 설정 값이 잘못되었습니다", "receipt_geometry must be roll80 or a4")
     _validate_service_url(s.ca.service_url)
+    if s.cmp_generic_client not in ("refuse", "without_identify_data"):
+        raise ValidationError("cmp_generic_client 설정 값이 잘못되었습니다",
+                              "cmp_generic_client must be refuse or without_identify_data")
+    if s.cmp_confirm_timeout_s < 1:
+        raise ValidationError("cmp_confirm_timeout_s는 1 이상입니다", "cmp_confirm_timeout_s must be at least 1")
     if len(s.bank_code) != 3 or not s.bank_code.isdigit():
         raise ValidationError("bank_code는 숫자 3자리입니다", "bank_code must be 3 digits")
     return s

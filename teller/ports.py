@@ -61,7 +61,7 @@ class CertificateRequest:
     public_key_der: bytes  # SubjectPublicKeyInfo DER
     real_name: str  # NFC
     kind: CertKind
-    vid: bytes  # SHA-256 VID (teller.pki.vid)
+    vid: bytes | None  # SHA-256 VID (teller.pki.vid); None only for a generic CMP client (no identifyData)
     not_before: datetime  # aware; already KST-midnight aligned by the service
     not_after: datetime
 

@@ -388,7 +388,7 @@ class EmbeddedCA:
         name = unicodedata.normalize("NFC", request.real_name).strip()
         if not name or len(name) > 64 or any(ord(ch) < 32 or ch in '/\\' for ch in name):
             raise ValidationError("인증서에 넣을 실명이 올바르지 않습니다", "the real name is empty, too long or has bad characters")
-        if len(request.vid) != 32:
+        if request.vid is not None and len(request.vid) != 32:
             raise ValidationError("VID는 SHA-256 32바이트여야 합니다", "the VID must be 32 bytes (SHA-256)")
         issued_on = self._clock.now().astimezone(profile.KST).date()
         with self._locked() as fd:
@@ -487,16 +487,25 @@ class EmbeddedCA:
         """The CA's delegated OCSP responder certificate (id-kp-OCSPSigning) and key, created or renewed on demand.
 
         Kept like the CA keys: ocsp.der and ocsp.key.pem (PEM encrypted with the passphrase, mode 0600)."""
+        return self._delegated_signer(passphrase, "ocsp", "OCSP Responder", x509.oid.ExtendedKeyUsageOID.OCSP_SIGNING)
+
+    def cmp_signer(self, passphrase: bytes) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+        """The certificate and key that sign the CMP service's responses to signature-protected requests (kur, rr),
+        kept as cmp.der / cmp.key.pem like the OCSP signer's (id-kp-cmcCA, RFC 6402)."""
+        return self._delegated_signer(passphrase, "cmp", "CMP Server", x509.ObjectIdentifier("1.3.6.1.5.5.7.3.27"))
+
+    def _delegated_signer(self, passphrase: bytes, stem: str, role: str,
+                          usage: x509.ObjectIdentifier) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
         with self._file_lock(self.ca_dir):
-            cert_path, key_path = self.ca_dir / "ocsp.der", self.ca_dir / "ocsp.key.pem"
+            cert_path, key_path = self.ca_dir / f"{stem}.der", self.ca_dir / f"{stem}.key.pem"
             now = self._clock.now()
             if cert_path.exists():
                 try:
                     cert = x509.load_der_x509_certificate(cert_path.read_bytes())
                     key = serialization.load_pem_private_key(key_path.read_bytes(), passphrase)
                 except (OSError, ValueError) as exc:
-                    raise CertificateError("OCSP 응답 인증서나 키를 열 수 없습니다",
-                                           f"cannot open the OCSP responder certificate or key: {exc}") from None
+                    raise CertificateError(f"{role} 인증서나 키를 열 수 없습니다",
+                                           f"cannot open the {role} certificate or key: {exc}") from None
                 if isinstance(key, rsa.RSAPrivateKey) and cert.not_valid_after_utc - now > OCSP_SIGNER_RENEW_BEFORE:
                     return cert, key
             key = rsa.generate_private_key(65537, self._key.key_size)
@@ -504,7 +513,7 @@ class EmbeddedCA:
                 x509.NameAttribute(NameOID.COUNTRY_NAME, "kr"),
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, self.identity.org),
                 x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "AccreditedCA"),
-                x509.NameAttribute(NameOID.COMMON_NAME, f"{self.identity.issuing_cn} OCSP Responder"),
+                x509.NameAttribute(NameOID.COMMON_NAME, f"{self.identity.issuing_cn} {role}"),
             ])
             issuer_ski = self.issuing_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
             cert = (
@@ -515,7 +524,7 @@ class EmbeddedCA:
                 .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
                                              data_encipherment=False, key_agreement=False, key_cert_sign=False,
                                              crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-                .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
+                .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
                 .add_extension(x509.OCSPNoCheck(), critical=False)  # RFC 6960 §4.2.2.2.1: short-lived, not itself checked
                 .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
                 .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski), critical=False)

@@ -1,4 +1,4 @@
-"""The CA service as a real process: `teller ca serve` on a free loopback port over a home with a CA and a few
+"""The CA service as a real process (CMP: tests.test_ca_service.cmp_server over a bare CA folder, see below): `teller ca serve` on a free loopback port over a home with a CA and a few
 certificates, stopped by the fixture (SIGTERM to its process group, then SIGKILL)."""
 
 from __future__ import annotations
@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,11 +22,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from teller.config import load_settings
+from ca_service.cmp_store import CmpStore
+from teller.config import CAIdentity, load_settings
 from teller.domain import CertKind
 from teller.pki.ca import EmbeddedCA
 from teller.ports import CertificateRequest
 from teller.security.field_crypto import FieldCrypto, load_or_create_master_key
+
+from .cmp_server import PASSPHRASE as CMP_PASSPHRASE
 
 TELLER = Path(sys.executable).with_name("teller")
 CERTS = 6
@@ -126,3 +131,78 @@ def service(ca_home: CaHome) -> Iterator[Service]:
 
 def openssl(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["openssl", *map(str, args)], capture_output=True, text=True, timeout=60, cwd=cwd)
+
+
+# ------------------------------------------------------------------------------------------------ CMP
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class CmpServer:
+    ca_dir: Path
+    url: str  # database URL
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}/pkix/"
+
+    def store(self) -> CmpStore:
+        return CmpStore(self.url, self.ca_dir)
+
+    def ca(self) -> EmbeddedCA:
+        return EmbeddedCA.open(self.ca_dir, CAIdentity(), CMP_PASSPHRASE)
+
+    def register(self, reference: str, code: str, name: str = "홍길동", kind: str = "bank") -> None:
+        store = self.store()
+        try:
+            store.add_registration(reference, code.encode(), name, kind, datetime.now(timezone.utc) + timedelta(days=7))
+        finally:
+            store.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+
+def start_server(ca_dir: Path, url: str, confirm_s: float = 300.0) -> CmpServer:
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "tests.test_ca_service.cmp_server", str(ca_dir), url, str(port),
+                             str(confirm_s)], cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("the CMP service exited at start")
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return CmpServer(ca_dir, url, port, proc)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    proc.wait(timeout=10)
+    raise RuntimeError("the CMP service did not start in 30 s")
+
+
+@pytest.fixture(scope="module")
+def cmp_ca_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ca_dir = tmp_path_factory.mktemp("cmpca") / "ca"
+    EmbeddedCA.open(ca_dir, CAIdentity(), CMP_PASSPHRASE)
+    return ca_dir
+
+
+@pytest.fixture(scope="module")
+def cmp_server(cmp_ca_dir: Path) -> Iterator[CmpServer]:
+    server = start_server(cmp_ca_dir, f"sqlite:///{cmp_ca_dir.parent / 'cmp.db'}")
+    try:
+        yield server
+    finally:
+        server.stop()
