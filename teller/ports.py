@@ -85,6 +85,10 @@ class CertificateAuthority(Protocol):
 
     def issued_serials(self) -> Sequence[int]: ...
 
+    def issued_at(self, serial: int) -> datetime | None:
+        """When the CA signed that serial (None if it never did): reconciliation leaves younger work alone."""
+        ...
+
 
 # ---------------------------------------------------------------------------------------------- ID check
 

@@ -472,6 +472,11 @@ class EmbeddedCA:
         with self._locked():
             return sorted(int(s) for s in self._db.issued)
 
+    def issued_at(self, serial: int) -> datetime | None:
+        with self._locked():
+            entry = self._db.issued.get(str(serial))
+        return None if entry is None else datetime.fromisoformat(entry["issued_at"])
+
     def status_book(self) -> StatusBook:
         with self._locked():
             revoked = {int(s): Revocation(RevocationReason(e["reason"]), datetime.fromisoformat(e["when"]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from teller.domain import (
     Action,
@@ -20,6 +21,8 @@ from teller.domain import (
     StaffSession,
 )
 from teller.errors import IdentityCheckError, NotFound, ValidationError
+from teller.identity.passport import Mrz
+from teller.identity.rrn import Rrn
 from teller.ports import IdCheckRequest, IdCheckResponse, UnitOfWork
 from teller.services.context import Deps
 from teller.services.support import COUNTER_ROLES, READ_ROLES, audit, audit_alone, kst_day, require_role
@@ -67,7 +70,19 @@ def customer_view(uow: UnitOfWork, customer: CustomerRecord) -> CustomerView:
                         customer.is_foreigner, certs)
 
 
-def _document_number(req: IdentifyRequest) -> tuple[str | None, str | None]:
+def _mrz_matches_rrn(mrz: Mrz, rrn: Rrn) -> None:
+    """A passport read for someone else (or a mistyped RRN): the MRZ birth date and sex must be the RRN's."""
+    if mrz.birth_date.strftime("%y%m%d") != rrn.digits[:6]:
+        raise ValidationError("여권 MRZ의 생년월일이 주민등록번호와 다릅니다. 여권과 주민등록번호를 다시 확인하십시오",
+                              "the passport MRZ's date of birth differs from the resident number's",
+                              code="mrz_rrn_mismatch")
+    if mrz.sex in ("M", "F") and (mrz.sex == "M") != rrn.is_male:
+        raise ValidationError("여권 MRZ의 성별이 주민등록번호와 다릅니다. 여권과 주민등록번호를 다시 확인하십시오",
+                              "the passport MRZ's sex differs from the resident number's",
+                              code="mrz_rrn_mismatch")
+
+
+def _document_number(req: IdentifyRequest, rrn: Rrn) -> tuple[str | None, str | None]:
     """Validate the per-document fields; returns (number for the authenticity check, masked number)."""
     from teller.identity.licence import parse_driver_license
     from teller.identity.passport import mask_passport_number, parse_mrz, parse_passport_number
@@ -81,6 +96,7 @@ def _document_number(req: IdentifyRequest) -> tuple[str | None, str | None]:
     if kind is IdDocumentType.PASSPORT:
         if req.mrz:
             mrz = parse_mrz(req.mrz[0], req.mrz[1])
+            _mrz_matches_rrn(mrz, rrn)
             if req.document_number and parse_passport_number(req.document_number) != mrz.number:
                 raise ValidationError("여권번호가 MRZ와 다릅니다", "the passport number does not match the MRZ")
             return mrz.number, mrz.number_masked
@@ -105,7 +121,7 @@ def identify_customer(deps: Deps, session: StaffSession, req: IdentifyRequest) -
     if doc_type is IdDocumentType.RESIDENT_CARD and rrn.is_foreigner:
         raise ValidationError("외국인등록번호입니다. 외국인등록증으로 확인하십시오",
                               "that is an alien registration number: use the alien card")
-    doc_number, doc_masked = _document_number(req)
+    doc_number, doc_masked = _document_number(req, rrn)
     if doc_type in (IdDocumentType.RESIDENT_CARD, IdDocumentType.ALIEN_CARD):
         doc_masked = rrn.masked
     if not req.photo_attested:
@@ -117,7 +133,7 @@ def identify_customer(deps: Deps, session: StaffSession, req: IdentifyRequest) -
     fc = deps.field_crypto
     rrn_hash = fc.lookup_hash(rrn.digits)
     now = deps.clock.now()
-    details = dict(document_type=doc_type.value, check_result=check.result.value, request_id=check.request_id,
+    details: dict[str, Any] = dict(document_type=doc_type.value, check_result=check.result.value, request_id=check.request_id,
                    rrn_masked=rrn.masked, name_masked=mask_name(name), checksum_ok=rrn.checksum_ok)
 
     if check.result in (AuthenticityResult.REPORTED_LOST, AuthenticityResult.NOT_FOUND):

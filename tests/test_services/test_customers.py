@@ -40,6 +40,21 @@ def test_passport_by_mrz(world):
     assert result.check.result is AuthenticityResult.VERIFIED
 
 
+@pytest.mark.parametrize("birth, sex", [(date(1992, 1, 2), "F"), (date(1992, 1, 1), "M")])
+def test_passport_mrz_for_another_birth_date_or_sex_is_refused(world, birth, sex):
+    from teller.identity.passport import build_td3_mrz
+
+    person = world.person("이영희")  # 920101-2…
+    lines = build_td3_mrz(surname="LEE", given_names="YOUNGHEE", number=person.document_number,
+                          birth_date=birth, expiry_date=date(2032, 1, 2), sex=sex)
+    with pytest.raises(ValidationError) as caught:
+        world.identify("이영희", document_number=None, mrz=(lines[0], lines[1]))
+    assert caught.value.code == "mrz_rrn_mismatch"
+    with world.deps.store.unit_of_work() as uow:  # refused before the registry is asked: no customer row
+        assert uow.customers.find_by_rrn_hash(world.deps.field_crypto.lookup_hash(
+            person.rrn.replace("-", ""))) is None
+
+
 def test_same_rrn_finds_the_same_customer(world):
     first = world.identify("홍길동")
     second = world.identify("홍길동")
