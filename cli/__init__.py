@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "cli.print_cmd",  # receipt reprint, report daily
     "cli.sync_cmd",  # sync
     "cli.tui_cmd",  # tui
+    "cli.ca_cmd",  # ca serve, ca status
 )
 
 

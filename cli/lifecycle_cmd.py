@@ -229,12 +229,11 @@ def _issue_like_json(result: Any, media: Path) -> dict[str, Any]:
 
 
 def _deps(settings: Any) -> Any:
-    from teller.services.reconcile import reconcile
     from cli.wiring import build_deps
 
-    deps = build_deps(settings)
-    reconcile(deps)  # settle anything an earlier interrupted run left behind, before acting
-    return deps
+    # No reconciliation here: a lifecycle command (signed in or not) must never settle another counter's
+    # issuance in progress; reconciliation runs at terminal start (teller.services.setup).
+    return build_deps(settings)
 
 
 def cmd_issue(settings: Any, request: dict[str, Any]) -> dict[str, Any]:

@@ -75,4 +75,6 @@ def _status(args: argparse.Namespace) -> int:
         return 0
     print(f"지점 기록 {status.local_seq}, 본점 확인 {status.acked_seq}, 대기 {status.pending}건; "
           f"마지막 성공 {status.last_success or '-'}; 오류 {status.last_error or '-'}")
+    for q in status.quarantined:  # kept out of head office's store; the events after it were applied
+        print(f"본점 격리 기록: 순번 {q.seq} — {q.reason} (quarantined at head office: seq {q.seq}: {q.reason})")
     return 0

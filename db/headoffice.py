@@ -9,7 +9,10 @@ second sees the first's events as duplicates.
 - A resent event whose content differs from what head office holds = the branch rewrote synced history: tamper.
 - A batch that does not continue the stored chain (prev_hash ≠ stored head) = tamper.
 - A gap (seq jumps) = refused and reported; the contiguous, verified prefix before it is applied.
-- A payload carrying a secret (details key like "rrn"/"password", or a full RRN value) = refused.
+- An event carrying a secret (details key like "rrn"/"password", or a structurally valid resident number in a
+  text field) is quarantined: `ho_quarantine` keeps its seq, event_id, prev_hash and hash (never its content),
+  the watermark moves past it and the events behind it are applied.
+The verdicts are pure functions in `teller.headoffice.rules`; this module only stores what they decide.
 Every refusal writes an `ho_incidents` row (repeats of the same incident bump its count) in its own
 transaction, and leaves the watermark where it was.
 
@@ -23,11 +26,9 @@ row; the first change to this schema should start a separate Alembic branch (its
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any
 
@@ -56,11 +57,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 
-from teller.audit_chain import GENESIS, ChainBreak, event_hash, verify_chain
+from teller.audit_chain import GENESIS, ChainBreak, VerifiedRun, verify_chain
 from teller.config import Settings
 from teller.domain import AuditEvent
 from teller.errors import UpstreamError
-from teller.services.sync import ApplyResult, payload_event
+from teller.headoffice.rules import Refusal, check_resent, parse_batch, split_at_watermark, verified_prefix
+from teller.ports import ApplyResult, QuarantinedEvent
 
 SCHEMA_VERSION = "1"
 INSERT_CHUNK = 2000  # rows per executemany call
@@ -136,6 +138,20 @@ ho_branches = Table(
     Column("tamper_detail", Text),
 )
 
+# Events head office refused to store (a leaked secret) but keeps in the chain: their place, never their content.
+ho_quarantine = Table(
+    "ho_quarantine",
+    metadata,
+    Column("branch_id", String(32), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("branch_id", "seq"),
+)
+
 ho_incidents = Table(
     "ho_incidents",
     metadata,
@@ -148,20 +164,6 @@ ho_incidents = Table(
     Column("last_seen_at", UtcDateTime, nullable=False),
     Column("count", Integer, nullable=False, default=1),
 )
-
-EVENT_FIELDS = (
-    "branch_id", "seq", "event_id", "at", "terminal_id", "staff_id", "action", "result", "customer_ref",
-    "subject", "details", "prev_hash", "hash",
-)
-
-# Details keys that would carry a secret; compared after lower-casing and dropping "-"/"_".
-FORBIDDEN_DETAIL_KEYS = frozenset({
-    "rrn", "residentnumber", "residentregistrationnumber", "jumin", "password", "passwd", "pwd", "pin",
-    "certpassword", "privatekey", "signpri", "secret", "secretkey", "key", "keypassword", "passphrase",
-})
-# A full resident number: YYMMDD-GNNNNNN (masked values have "*" and never match).
-_FULL_RRN = re.compile(r"(?<!\d)\d{6}-?[1-8]\d{6}(?!\d)")
-
 
 @dataclass(frozen=True, slots=True)
 class BranchStatus:
@@ -186,39 +188,8 @@ class Incident:
     count: int
 
 
-class _Refusal(Exception):
-    def __init__(self, kind: str, seq: int | None, detail: str) -> None:
-        super().__init__(detail)
-        self.kind, self.seq, self.detail = kind, seq, detail
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-@lru_cache(maxsize=4096)
-def _forbidden_key(key: str) -> bool:
-    return key.lower().replace("_", "").replace("-", "") in FORBIDDEN_DETAIL_KEYS
-
-
-def secret_in_details(details: Any, path: str = "details") -> str | None:
-    """Where a payload's details would leak a secret (forbidden key or full RRN value), else None."""
-    if isinstance(details, dict):
-        for key, value in details.items():
-            if _forbidden_key(str(key)):
-                return f"{path}.{key}"
-            if isinstance(value, (dict, list, tuple)) or (isinstance(value, str) and _FULL_RRN.search(value)):
-                found = secret_in_details(value, f"{path}.{key}")
-                if found:
-                    return found
-    elif isinstance(details, (list, tuple)):
-        for i, value in enumerate(details):
-            found = secret_in_details(value, f"{path}[{i}]")
-            if found:
-                return found
-    elif isinstance(details, str) and _FULL_RRN.search(details):
-        return path
-    return None
 
 
 def _connection_errors() -> tuple[type[BaseException], ...]:
@@ -316,7 +287,7 @@ class HeadOffice:
                 raise UpstreamError(f"{ko}: {detail}", f"{en}: {detail}", code="upstream_unreachable") from exc
             raise
 
-    def _record_incident(self, branch_id: str, refusal: _Refusal) -> None:
+    def _record_incident(self, branch_id: str, refusal: Refusal) -> None:
         now = _now()
         with self.engine.begin() as conn:
             existing = conn.execute(
@@ -356,120 +327,71 @@ class HeadOffice:
     def apply_batch(self, branch_id: str, events: list[dict[str, Any]]) -> ApplyResult:
         """Apply one batch in one transaction; return the watermark (the acknowledgement)."""
         try:
-            incoming = self._parse(branch_id, events)
+            batch = parse_batch(branch_id, events)
             with self._translate("본점에 연결할 수 없습니다", "head office unreachable"):
-                with self.engine.begin() as conn:  # a _Refusal raised inside rolls the whole batch back
+                with self.engine.begin() as conn:  # a Refusal raised inside rolls the whole batch back
                     watermark, head = self._lock_branch(conn, branch_id)
-                    duplicates, new = self._check_duplicates(conn, branch_id, watermark, incoming)
-                    prefix, last_hash, gap = self._verified_prefix(new, watermark, head)
+                    old, new = split_at_watermark(batch.events, watermark)
+                    if old:
+                        check_resent(old, self._held(conn, branch_id, old[0].seq, old[-1].seq))
+                    prefix, last_hash, gap = verified_prefix(new, watermark, head)
+                    quarantined = tuple(QuarantinedEvent(e.seq, batch.quarantined[e.seq])
+                                        for e in prefix if e.seq in batch.quarantined)
                     if prefix:
-                        watermark = self._insert_prefix(conn, branch_id, watermark, prefix, last_hash)
-        except _Refusal as refusal:
+                        watermark = self._insert_prefix(conn, branch_id, watermark, prefix, last_hash,
+                                                        batch.quarantined)
+        except Refusal as refusal:
             return self._refuse(branch_id, refusal)
         reason = None
         if gap is not None:  # the prefix is committed; the rest waits for the missing event
             reason = f"{gap.kind}: {gap.detail}"
             with self._translate("본점에 보고할 수 없습니다", "cannot report to head office"):
                 self._record_incident(branch_id, gap)
-        return ApplyResult(watermark, len(prefix), duplicates, reason)
+        return ApplyResult(watermark, len(prefix) - len(quarantined), len(old), reason, quarantined)
 
-    def _refuse(self, branch_id: str, refusal: _Refusal) -> ApplyResult:
+    def _refuse(self, branch_id: str, refusal: Refusal) -> ApplyResult:
         with self._translate("본점에 보고할 수 없습니다", "cannot report to head office"):
             self._record_incident(branch_id, refusal)
             return ApplyResult(self.branch_status(branch_id).watermark, 0, 0, f"{refusal.kind}: {refusal.detail}")
 
+    @staticmethod
+    def _held(conn: Connection, branch_id: str, first: int, last: int) -> dict[int, tuple[str, str]]:
+        """seq → (event_id, hash) of what head office holds or quarantined in [first, last]."""
+        held: dict[int, tuple[str, str]] = {}
+        for table in (ho_events, ho_quarantine):
+            for r in conn.execute(select(table.c.seq, table.c.event_id, table.c.hash).where(
+                    table.c.branch_id == branch_id, table.c.seq.between(first, last))):
+                held[int(r.seq)] = (r.event_id, r.hash)
+        return held
+
     def _insert_prefix(
-        self, conn: Connection, branch_id: str, watermark: int, prefix: list[AuditEvent], last_hash: str
+        self, conn: Connection, branch_id: str, watermark: int, prefix: list[AuditEvent], last_hash: str,
+        quarantined: dict[int, str],
     ) -> int:
         now = _now()
-        if self._dialect == "postgresql":
-            _copy_insert_ignore(conn, prefix, now)
-        else:
-            rows = [_row(e, now) for e in prefix]
-            for start in range(0, len(rows), INSERT_CHUNK):
-                conn.execute(self._insert_ignore(ho_events), rows[start:start + INSERT_CHUNK])
+        kept = [e for e in prefix if e.seq not in quarantined]
+        if kept:
+            if self._dialect == "postgresql":
+                _copy_insert_ignore(conn, kept, now)
+            else:
+                rows = [_row(e, now) for e in kept]
+                for start in range(0, len(rows), INSERT_CHUNK):
+                    conn.execute(self._insert_ignore(ho_events), rows[start:start + INSERT_CHUNK])
+        held_out = [{"branch_id": branch_id, "seq": e.seq, "event_id": e.event_id, "prev_hash": e.prev_hash,
+                     "hash": e.hash, "reason": quarantined[e.seq], "received_at": now}
+                    for e in prefix if e.seq in quarantined]
+        if held_out:
+            conn.execute(self._insert_ignore(ho_quarantine), held_out)
         new_watermark = prefix[-1].seq
-        stored = conn.execute(
-            select(func.count()).select_from(ho_events).where(
-                ho_events.c.branch_id == branch_id, ho_events.c.seq > watermark,
-                ho_events.c.seq <= new_watermark)).scalar_one()
+        stored = sum(conn.execute(
+            select(func.count()).select_from(table).where(
+                table.c.branch_id == branch_id, table.c.seq > watermark,
+                table.c.seq <= new_watermark)).scalar_one() for table in (ho_events, ho_quarantine))
         if stored != len(prefix):  # insert-or-ignore skipped a row: its event_id is already held elsewhere
-            raise _Refusal("tamper", prefix[0].seq, "event_id already held by another event")
+            raise Refusal("tamper", prefix[0].seq, "event_id already held by another event")
         conn.execute(update(ho_branches).where(ho_branches.c.branch_id == branch_id)
                      .values(watermark=new_watermark, head_hash=last_hash, last_received_at=now))
         return new_watermark
-
-    def _parse(self, branch_id: str, events: list[dict[str, Any]]) -> list[AuditEvent]:
-        parsed: list[AuditEvent] = []
-        for payload in events:
-            seq = payload.get("seq") if isinstance(payload, dict) else None
-            missing = [f for f in EVENT_FIELDS if not isinstance(payload, dict) or f not in payload]
-            if missing:
-                raise _Refusal("refused", seq, f"event without {', '.join(missing)}")
-            if payload["branch_id"] != branch_id:
-                raise _Refusal("refused", seq, f"event of branch {payload['branch_id']} in a batch of {branch_id}")
-            leak = secret_in_details(payload["details"])
-            if leak:
-                raise _Refusal("refused", seq, f"payload carries a secret at {leak}")
-            for text_field in ("staff_id", "customer_ref", "subject"):
-                if isinstance(payload[text_field], str) and _FULL_RRN.search(payload[text_field]):
-                    raise _Refusal("refused", seq, f"payload carries a secret in {text_field}")
-            try:
-                parsed.append(payload_event(payload))
-            except (TypeError, ValueError) as exc:
-                raise _Refusal("refused", seq, f"malformed event: {exc}") from None
-        parsed.sort(key=lambda e: e.seq)
-        unique: list[AuditEvent] = []
-        for e in parsed:  # the same event twice in one batch is harmless; two versions of one seq are not
-            if unique and unique[-1].seq == e.seq:
-                if (unique[-1].event_id, unique[-1].hash) != (e.event_id, e.hash):
-                    raise _Refusal("tamper", e.seq, "two different events with the same seq in one batch")
-                continue
-            unique.append(e)
-        return unique
-
-    def _check_duplicates(
-        self, conn: Connection, branch_id: str, watermark: int, incoming: list[AuditEvent]
-    ) -> tuple[int, list[AuditEvent]]:
-        """Events at or below the watermark must be byte-identical to what is held (compared by hash, which the
-        incoming content must also match). Returns (duplicates, events above the watermark)."""
-        old = [e for e in incoming if e.seq <= watermark]
-        new = [e for e in incoming if e.seq > watermark]
-        if old:
-            held = {
-                r.seq: (r.event_id, r.hash)
-                for r in conn.execute(
-                    select(ho_events.c.seq, ho_events.c.event_id, ho_events.c.hash).where(
-                        ho_events.c.branch_id == branch_id,
-                        ho_events.c.seq.between(old[0].seq, old[-1].seq)))
-            }
-            for e in old:
-                if held.get(e.seq) != (e.event_id, e.hash) or event_hash(e) != e.hash:
-                    raise _Refusal("tamper", e.seq, "already synced event differs from head office's copy "
-                                                    "(branch history rewritten)")
-        return len(old), new
-
-    @staticmethod
-    def _verified_prefix(
-        new: list[AuditEvent], watermark: int, head: str
-    ) -> tuple[list[AuditEvent], str, _Refusal | None]:
-        """The longest prefix of `new` that continues the stored chain; the refusal for the rest, if any."""
-        if not new:
-            return [], head, None
-        try:
-            _, last = verify_chain(new, start_seq=watermark + 1, start_prev_hash=head)
-            return new, last, None
-        except ChainBreak as brk:
-            prefix = [e for e in new if e.seq < brk.seq]
-            last = prefix[-1].hash if prefix else head
-            by_seq = {e.seq: e for e in new}
-            if brk.seq not in by_seq or brk.why.startswith("expected seq"):
-                return prefix, last, _Refusal("gap", brk.seq, f"missing event seq {brk.seq} ({brk.why})")
-            if brk.seq == watermark + 1 and brk.why.startswith("prev_hash"):
-                why = "batch does not continue head office's chain (branch history rewritten)"
-            else:
-                why = brk.why
-            raise _Refusal("tamper", brk.seq, why) from None
 
     # ------------------------------------------------------------------------------------------ status
 
@@ -483,6 +405,14 @@ class HeadOffice:
             return BranchStatus(branch_id, 0, GENESIS, None, None, None, None, int(incidents))
         return BranchStatus(branch_id, int(row.watermark), row.head_hash, row.last_received_at,
                             row.last_verified_at, row.tamper_detected_at, row.tamper_detail, int(incidents))
+
+    def quarantined(self, branch_id: str) -> list[QuarantinedEvent]:
+        """The events of a branch head office keeps out of its store, oldest first."""
+        query = (select(ho_quarantine.c.seq, ho_quarantine.c.reason).where(ho_quarantine.c.branch_id == branch_id)
+                 .order_by(ho_quarantine.c.seq))
+        with self._translate("본점에 연결할 수 없습니다", "head office unreachable"):
+            with self.engine.connect() as conn:
+                return [QuarantinedEvent(int(r.seq), r.reason) for r in conn.execute(query)]
 
     def incidents(self, branch_id: str | None = None) -> list[Incident]:
         query = select(ho_incidents).order_by(ho_incidents.c.id)
@@ -514,18 +444,26 @@ class HeadOffice:
                     rows = conn.execute(
                         select(ho_events).where(ho_events.c.branch_id == branch_id, ho_events.c.seq > last_seq)
                         .order_by(ho_events.c.seq).limit(page)).all()
-                    if not rows:
+                    held_out = select(ho_quarantine).where(ho_quarantine.c.branch_id == branch_id,
+                                                           ho_quarantine.c.seq > last_seq)
+                    if len(rows) == page:  # the next page starts after this one's last event
+                        held_out = held_out.where(ho_quarantine.c.seq < rows[-1].seq)
+                    # A quarantined event was hash-checked on arrival: it stands in the chain by prev_hash and hash.
+                    chain: list[AuditEvent | VerifiedRun] = [_event(branch_id, r) for r in rows]
+                    chain += [VerifiedRun(int(q.seq), q.prev_hash, int(q.seq), q.hash)
+                              for q in conn.execute(held_out)]
+                    if not chain:
                         break
+                    chain.sort(key=lambda e: e.seq if isinstance(e, AuditEvent) else e.first_seq)
                     try:
-                        last_seq, last_hash = verify_chain((_event(branch_id, r) for r in rows),
-                                                           start_seq=last_seq + 1, start_prev_hash=last_hash)
+                        last_seq, last_hash = verify_chain(chain, start_seq=last_seq + 1, start_prev_hash=last_hash)
                     except ChainBreak as brk:
                         bad, last_seq = brk.seq, brk.seq - 1  # last_seq: the verified head
                         break
             if bad is None and (last_seq, last_hash) != (status.watermark, status.head_hash):
                 bad = min(last_seq, status.watermark) + 1
             if bad is not None:
-                self._record_incident(branch_id, _Refusal("tamper", bad, "head office copy does not verify"))
+                self._record_incident(branch_id, Refusal("tamper", bad, "head office copy does not verify"))
                 return False, last_seq, bad
             with self.engine.begin() as conn:
                 conn.execute(update(ho_branches).where(ho_branches.c.branch_id == branch_id)

@@ -158,9 +158,19 @@ class IdEvidenceRow(Base):
     staff_id: Mapped[str] = mapped_column(String(32))
 
 
+# In force: active or held, and not yet superseded by a renewal or reissue (an expired one is superseded by the
+# next issuance of its kind). Shared by the model and migration 0004.
+ONE_IN_FORCE_WHERE = "status IN ('active', 'held') AND replaced_by_serial IS NULL"
+
+
 class Certificate(Base):
     __tablename__ = "certificates"
-    __table_args__ = (Index("ix_certificates_status_not_after", "status", "not_after"),)
+    __table_args__ = (
+        Index("ix_certificates_status_not_after", "status", "not_after"),
+        # One certificate in force per customer and kind, enforced by the database (two counters may race).
+        Index("uq_certificates_one_in_force", "customer_id", "kind", unique=True,
+              sqlite_where=text(ONE_IN_FORCE_WHERE), postgresql_where=text(ONE_IN_FORCE_WHERE)),
+    )
 
     serial: Mapped[str] = mapped_column(String(40), primary_key=True)  # lower-case hex
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), index=True)

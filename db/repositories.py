@@ -50,7 +50,7 @@ from teller.domain import (
     StaffRecord,
     SyncState,
 )
-from teller.errors import NotFound, StorageError
+from teller.errors import CertificateInForce, NotFound, StorageError
 
 T_BRANCH = Branch.__table__
 T_TERMINAL = Terminal.__table__
@@ -292,6 +292,20 @@ def _cert(row: Row[Any]) -> CertificateRecord:
     )
 
 
+def _violates_one_in_force(error: exc.IntegrityError) -> bool:
+    """The unique violation of `uq_certificates_one_in_force`. PostgreSQL names the index; SQLite gives only the
+    extended code, and an UPDATE by primary key can violate no other unique index of `certificates`."""
+    import sqlite3
+
+    orig = error.orig
+    if isinstance(orig, sqlite3.IntegrityError):
+        return orig.sqlite_errorcode == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+    import psycopg
+
+    return isinstance(orig, psycopg.errors.UniqueViolation) and \
+        orig.diag.constraint_name == "uq_certificates_one_in_force"
+
+
 class SqlCertificateRepository:
     def __init__(self, db: Db) -> None:
         self._db = db
@@ -305,7 +319,19 @@ class SqlCertificateRepository:
 
     def update(self, cert: CertificateRecord) -> None:
         values = _values(cert, T_CERT, serial=cert.serial.lower())
-        result = self._db.run(update(T_CERT).where(T_CERT.c.serial == cert.serial.lower()).values(values))
+        stmt = update(T_CERT).where(T_CERT.c.serial == cert.serial.lower()).values(values)
+        try:
+            result: Any = self._db.session.execute(stmt)  # CursorResult: rowcount below
+        except exc.IntegrityError as error:
+            if _violates_one_in_force(error):
+                raise CertificateInForce(
+                    "이 고객에게 같은 종류의 유효한 인증서가 이미 있습니다(다른 창구에서 먼저 처리되었습니다). "
+                    "발급을 취소했습니다",
+                    f"the customer already holds a {cert.kind.value} certificate in force (another counter was "
+                    f"first); {cert.serial} was not activated") from None
+            raise storage_error(error) from None
+        except exc.SQLAlchemyError as error:
+            raise storage_error(error) from None
         if result.rowcount == 0:
             raise NotFound(f"인증서를 찾을 수 없습니다: {cert.serial}", f"no certificate {cert.serial}")
 

@@ -39,6 +39,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     Action.AUDIT_VERIFIED.value: ("무결성 검증", "Chain verified"),
     Action.SYNC.value: ("본점 전송", "Sync"),
     Action.SYNC_FAILED.value: ("본점 전송 실패", "Sync failed"),
+    Action.SYNC_QUARANTINED.value: ("본점 격리 기록", "Event quarantined at head office"),
     Action.INIT.value: ("지점 초기화", "Branch initialised"),
 }
 

@@ -11,10 +11,22 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from teller.errors import ValidationError
 
 DEFAULT_GATED = ("reissue", "revoke", "hold", "issue_unverified")
+
+# The CA service's addresses: `service_url` + these paths (ca_service routes the same constants).
+DEFAULT_CA_SERVICE_URL = "http://127.0.0.1:8829"
+OCSP_PATH = "/ocsp"
+ISSUING_CRL_PATH = "/crl/issuing.crl"
+ROOT_CRL_PATH = "/crl/root.crl"
+ISSUING_CERT_PATH = "/certs/issuing.der"
+ROOT_CERT_PATH = "/certs/root.der"
+CPS_PATH = "/cps"
+# Hosts of the real yessign service: never in a certificate of this (test) CA.
+PRODUCTION_CA_DOMAINS = ("yessign.or.kr", "yessign.org", "yessign.co.kr", "yessign.kr")
 
 
 def default_home() -> Path:
@@ -34,10 +46,36 @@ class CAIdentity:
     issuing_cn: str = "yessignCA-Test Class 4 (branch-teller TEST)"
     root_cn: str = "branch-teller Test RootCA (NOT FOR PRODUCTION)"
     root_org: str = "KISA-TEST"
-    cps_uri: str = "http://www.yessign.or.kr/cps.htm"
     notice: str = "이 인증서는 시험용 인증서입니다"  # BMPString userNotice explicitText
-    crl_uri: str = "ldap://ds.yessign.or.kr:389/ou=dp5p1,ou=AccreditedCA,o=yessign,c=kr?certificateRevocationList"
-    ocsp_uri: str = "http://ocsp.yessign.org:4612"
+    # Where this CA's service (`teller ca serve`) answers: every address put in a certificate (CDP, AIA, CPS) is
+    # under it, so a test CA never points at yessign's production servers.
+    service_url: str = DEFAULT_CA_SERVICE_URL
+
+    @property
+    def ocsp_uri(self) -> str:
+        return self.service_url + OCSP_PATH
+
+    @property
+    def crl_uri(self) -> str:
+        """The issuing CA's CRL (the subscriber certificates' CDP)."""
+        return self.service_url + ISSUING_CRL_PATH
+
+    @property
+    def root_crl_uri(self) -> str:
+        """The root's CRL (the issuing CA certificate's CDP)."""
+        return self.service_url + ROOT_CRL_PATH
+
+    @property
+    def issuing_cert_uri(self) -> str:
+        return self.service_url + ISSUING_CERT_PATH
+
+    @property
+    def root_cert_uri(self) -> str:
+        return self.service_url + ROOT_CERT_PATH
+
+    @property
+    def cps_uri(self) -> str:
+        return self.service_url + CPS_PATH
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +120,11 @@ class Settings:
     print_timeout_s: float = 30.0
     sync_interval_s: float = 30.0
 
+    # the CA service's CMP half (docs/settings.md)
+    ca_db_url: str | None = None  # its state (registrations, nonces, pending); None → sqlite <home>/ca/cmp.db
+    cmp_confirm_timeout_s: int = 300  # an issued certificate not confirmed (certConf) by then is revoked
+    cmp_generic_client: str = "without_identify_data"  # or "refuse": a CMP client that sends no VID material
+
     # derived locations ---------------------------------------------------------------------------
     @property
     def db_path(self) -> Path:
@@ -98,6 +141,10 @@ class Settings:
     @property
     def ca_dir(self) -> Path:
         return self.home / "ca"
+
+    @property
+    def ca_database_url(self) -> str:
+        return self.ca_db_url or f"sqlite:///{self.ca_dir / 'cmp.db'}"
 
     @property
     def secrets_dir(self) -> Path:
@@ -123,6 +170,7 @@ class Settings:
 _ENV_MAP: dict[str, str] = {
     "TELLER_DB_URL": "db_url",
     "TELLER_UPSTREAM_URL": "upstream_url",
+    "TELLER_CA_DB_URL": "ca_db_url",
     "TELLER_LANG": "language",
     "TELLER_BRANCH_ID": "branch_id",
     "TELLER_BRANCH_NAME": "branch_name",
@@ -170,9 +218,26 @@ def _validate(s: Settings) -> Settings:
         raise ValidationError(f"language 설정 값이 잘못되었습니다: {s.language}", "language must be ko or en")
     if s.receipt_geometry not in ("roll80", "a4"):
         raise ValidationError("receipt_geometry 설정 값이 잘못되었습니다", "receipt_geometry must be roll80 or a4")
+    _validate_service_url(s.ca.service_url)
+    if s.cmp_generic_client not in ("refuse", "without_identify_data"):
+        raise ValidationError("cmp_generic_client 설정 값이 잘못되었습니다",
+                              "cmp_generic_client must be refuse or without_identify_data")
+    if s.cmp_confirm_timeout_s < 1:
+        raise ValidationError("cmp_confirm_timeout_s는 1 이상입니다", "cmp_confirm_timeout_s must be at least 1")
     if len(s.bank_code) != 3 or not s.bank_code.isdigit():
         raise ValidationError("bank_code는 숫자 3자리입니다", "bank_code must be 3 digits")
     return s
+
+
+def _validate_service_url(url: str) -> None:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host or parts.path not in ("", "/") or parts.query or url.endswith("/"):
+        raise ValidationError(f"ca.service_url 설정 값이 잘못되었습니다 (예: http://127.0.0.1:8829): {url}",
+                              f"ca.service_url must be http(s)://host[:port] without a path, not {url}")
+    if any(host == d or host.endswith("." + d) for d in PRODUCTION_CA_DOMAINS):
+        raise ValidationError(f"시험용 CA에 실제 yessign 주소를 쓸 수 없습니다: {url}",
+                              f"a test CA must not point at yessign's production servers: {url}")
 
 
 def load_settings(home: Path | str | None = None, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -191,6 +256,10 @@ def load_settings(home: Path | str | None = None, env: dict[str, str] | None = N
                                   f"cannot read settings file {toml_path}: {exc}") from None
         for key, value in data.items():
             if key == "ca" and isinstance(value, dict):
+                unknown = sorted(set(value) - {f.name for f in fields(CAIdentity)})
+                if unknown:  # e.g. the crl_uri/ocsp_uri of older versions: now derived from service_url
+                    raise ValidationError(f"[ca] 설정에 모르는 항목이 있습니다: {', '.join(unknown)}",
+                                          f"unknown [ca] settings: {', '.join(unknown)}")
                 values["ca"] = replace(settings.ca, **value)
             elif key in known and key != "home":
                 values[key] = _coerce(key, value, getattr(settings, key))

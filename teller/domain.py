@@ -146,6 +146,7 @@ class Action(str, enum.Enum):
     AUDIT_VERIFIED = "audit_verified"
     SYNC = "sync"
     SYNC_FAILED = "sync_failed"
+    SYNC_QUARANTINED = "sync_quarantined"  # head office kept one event out of its store (a leaked secret)
     INIT = "init"
 
 

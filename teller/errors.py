@@ -68,6 +68,12 @@ class LifecycleError(TellerError):
     code = "not_allowed"
 
 
+class CertificateInForce(LifecycleError):
+    """The database already holds a certificate in force for this customer and kind (another counter won)."""
+
+    code = "in_force"
+
+
 class IdentityCheckError(TellerError):
     """The ID authenticity check failed or reported the document lost/stolen."""
 

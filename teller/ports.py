@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography import x509
 
@@ -61,7 +61,7 @@ class CertificateRequest:
     public_key_der: bytes  # SubjectPublicKeyInfo DER
     real_name: str  # NFC
     kind: CertKind
-    vid: bytes  # SHA-256 VID (teller.pki.vid)
+    vid: bytes | None  # SHA-256 VID (teller.pki.vid); None only for a generic CMP client (no identifyData)
     not_before: datetime  # aware; already KST-midnight aligned by the service
     not_after: datetime
 
@@ -84,6 +84,10 @@ class CertificateAuthority(Protocol):
         ...
 
     def issued_serials(self) -> Sequence[int]: ...
+
+    def issued_at(self, serial: int) -> datetime | None:
+        """When the CA signed that serial (None if it never did): reconciliation leaves younger work alone."""
+        ...
 
 
 # ---------------------------------------------------------------------------------------------- ID check
@@ -262,3 +266,37 @@ class BranchStore(Protocol):
     def iter_audit(self, after_seq: int = 0, batch: int = 5000) -> Iterator[AuditEvent]:
         """Every event oldest first, in its own read transaction(s)."""
         ...
+
+
+# ---------------------------------------------------------------------------------------------- head office
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedEvent:
+    """An event head office refused to store (e.g. a leaked secret) but kept in its chain by seq and hash."""
+
+    seq: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """Head office's answer to one batch. `watermark` = the highest seq it holds or quarantined contiguously (the
+    ack); `quarantined` = the events of this batch it refused to store, each with its reason."""
+
+    watermark: int
+    inserted: int
+    duplicates: int
+    refused_reason: str | None = None
+    quarantined: tuple[QuarantinedEvent, ...] = ()
+
+    @property
+    def refused(self) -> bool:
+        return self.refused_reason is not None
+
+
+class Upstream(Protocol):
+    """Head office. Adapter: `db.headoffice.HeadOffice`. Raises `UpstreamError` on connection-type failures only;
+    refusals come back in `ApplyResult.refused_reason`, quarantined events in `ApplyResult.quarantined`."""
+
+    def apply_batch(self, branch_id: str, events: list[dict[str, Any]]) -> ApplyResult: ...

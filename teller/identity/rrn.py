@@ -105,6 +105,30 @@ def parse_rrn(text: str, *, today: date | None = None) -> Rrn:
                checksum_ok=checksum_ok)
 
 
+# A 13-digit run (hyphen optional) not glued to other digits: a candidate, confirmed by `_is_structured_rrn`.
+_CANDIDATE = re.compile(r"(?<![0-9])([0-9]{6})-?([0-9]{7})(?![0-9])")
+
+
+def _is_structured_rrn(digits: str, today: date) -> bool:
+    """A real birth date (not in the future), a gender digit 1-8 and a correct check digit: what a leaked number
+    looks like. A random digit run passes all three about once in 1,300; a hex id's runs are not scanned at all."""
+    g = int(digits[6])
+    if not 1 <= g <= 8:
+        return False
+    century, _ = _CENTURY[g]
+    try:
+        born = date(century + int(digits[0:2]), int(digits[2:4]), int(digits[4:6]))
+    except ValueError:
+        return False
+    return born <= today and rrn_check_digit(digits[:12]) == int(digits[12])
+
+
+def find_rrn(text: str, *, today: date | None = None) -> bool:
+    """Whether free text holds a full resident number, judged by its structure (not by any run of digits)."""
+    day = today or date.today()
+    return any(_is_structured_rrn(m.group(1) + m.group(2), day) for m in _CANDIDATE.finditer(text))
+
+
 def mask_rrn(text: str) -> str:
     """The masked form of a (valid-shaped) RRN; raises ValidationError for anything else."""
     return parse_rrn(text).masked

@@ -11,6 +11,7 @@ import errno
 import fcntl
 import os
 import shutil
+import stat
 import time
 import unicodedata
 from collections.abc import Iterator
@@ -79,6 +80,19 @@ def write_new_file(path: Path, data: bytes) -> None:
             written = os.write(fd, view)
             view = view[written:]
         os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_small_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes. A symlink, FIFO, device or anything larger raises
+    OSError: opened without following links and without blocking, checked with `fstat` before reading."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            raise OSError(errno.EINVAL, "not a small regular file", str(path))
+        return os.read(fd, limit + 1)[:limit]
     finally:
         os.close(fd)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,11 +33,13 @@ from teller.media._fs import (
     media_missing,
     media_read_only,
     nfc,
+    read_small_regular_file,
     remove_tree,
     write_new_file,
 )
 from teller.media.folders import NPKI_DIR, USER_DIR, npki_dirs, user_dirs
 
+_MARKER_MAX_BYTES = 1024  # a backup marker holds one folder name (≤ 255 bytes)
 SPACE_MARGIN_BYTES = 64 * 1024  # directory entries, FAT/journal metadata, and room for the stick to stay usable
 _EXTRA_DIR_UNITS = 4  # NPKI, CA, USER, user folder: each may take one allocation unit
 
@@ -86,7 +89,7 @@ def _recover_user_dir(user_dir: Path, siblings: list[Path], report: RecoveryRepo
         elif name.startswith(BAK_PREFIX) and not name.endswith(BAK_NAME_SUFFIX):
             marker = user_dir / (name + BAK_NAME_SUFFIX)
             try:
-                original = os.fsdecode(marker.read_bytes())
+                original = os.fsdecode(read_small_regular_file(marker, _MARKER_MAX_BYTES))
             except OSError:
                 original = ""
             if not original or original.startswith(".") or "/" in original or "\0" in original:
@@ -172,18 +175,25 @@ def _existing_target(root: Path, ca: str, user: str) -> Path | None:
 
 def _ensure_dirs(root: Path, ca: str, created: list[Path]) -> Path:
     """NPKI/<ca>/USER, reusing an existing NPKI folder of any case; records what it had to create."""
-    npki = root / NPKI_DIR
-    if not npki.is_dir():
-        found = npki_dirs(root)  # e.g. a Windows-made `npki`
-        npki = found[0] if found else npki
+    found = npki_dirs(root)  # real directories only, e.g. a Windows-made `npki`
+    npki = next((d for d in found if d.name == NPKI_DIR), found[0] if found else root / NPKI_DIR)
+    device = os.stat(root).st_dev
     path = npki
     for part in (None, ca, USER_DIR):
         if part is not None:
             path = path / part
-        if not path.is_dir():
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
             os.mkdir(path, 0o755)
             created.append(path)
             fsync_dir(path.parent)
+            continue
+        # never write through a link, into a file, or onto another file system (checked again after preflight)
+        if not stat.S_ISDIR(st.st_mode) or st.st_dev != device:
+            raise MediaError(
+                f"매체의 폴더 구조가 올바르지 않아 인증서를 기록할 수 없습니다: {path}",
+                f"refusing to write through {path}: a symlink, a file or another file system")
     return path
 
 

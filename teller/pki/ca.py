@@ -42,7 +42,7 @@ from teller.errors import CertificateError, LifecycleError, NotFound, StorageErr
 from teller.pki import profile
 from teller.ports import CertificateRequest, Clock, SystemClock
 
-_REASON_FLAGS = {
+REASON_FLAGS = {
     RevocationReason.UNSPECIFIED: x509.ReasonFlags.unspecified,
     RevocationReason.KEY_COMPROMISE: x509.ReasonFlags.key_compromise,
     RevocationReason.AFFILIATION_CHANGED: x509.ReasonFlags.affiliation_changed,
@@ -54,13 +54,17 @@ _REASON_FLAGS = {
 _MAX_SERIAL = 2**63
 _MIN_SERIAL = 2**24  # ≥ 4 bytes when DER-encoded
 CRL_VALIDITY = timedelta(days=1)
+ROOT_CRL_VALIDITY = timedelta(days=30)  # the root signs rarely (only the issuing CA could be on it)
+OCSP_SIGNER_VALIDITY = timedelta(days=90)
+OCSP_SIGNER_RENEW_BEFORE = timedelta(days=30)  # a new responder certificate when the current one has less left
 JOURNAL_NAME = "ca-journal.jsonl"
 LEGACY_DB_NAME = "ca-db.json"
 _JOURNAL_VERSION = 1
 _BAD_RECORD = (KeyError, TypeError, ValueError, AttributeError)  # what a malformed record raises in _Db.apply
 
 
-def _write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write a file whole or not at all: temporary file, fsync, rename, directory fsync."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
@@ -120,6 +124,20 @@ def _issued_entry(rec: dict[str, Any]) -> dict[str, str]:
 def _revoked_entry(rec: dict[str, Any]) -> dict[str, str]:
     datetime.fromisoformat(_text(rec["when"]))  # checked now so crl() cannot fail on it later
     return {"reason": RevocationReason(rec["reason"]).value, "when": rec["when"]}
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    reason: RevocationReason
+    when: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StatusBook:
+    """What the CA knows of its certificates at one moment: what OCSP answers from."""
+
+    issued: frozenset[int]
+    revoked: dict[int, Revocation]
 
 
 @dataclass
@@ -246,6 +264,7 @@ class EmbeddedCA:
                                  data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
                                  encipher_only=False, decipher_only=False)
         root_ski = x509.SubjectKeyIdentifier.from_public_key(root_key.public_key())
+        issuing_cdp, issuing_aia = profile.issuing_ca_addresses(identity)
         root = (
             x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
             .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
@@ -263,15 +282,17 @@ class EmbeddedCA:
             .add_extension(ca_usage, critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(issuing_key.public_key()), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(root_ski), critical=False)
+            .add_extension(issuing_cdp, critical=False)
+            .add_extension(issuing_aia, critical=False)
             .sign(root_key, hashes.SHA256())
         )
         enc = serialization.BestAvailableEncryption(passphrase)
         pem = serialization.Encoding.PEM
         pkcs8 = serialization.PrivateFormat.PKCS8
-        _write_atomic(ca_dir / "root.key.pem", root_key.private_bytes(pem, pkcs8, enc))
-        _write_atomic(ca_dir / "issuing.key.pem", issuing_key.private_bytes(pem, pkcs8, enc))
-        _write_atomic(ca_dir / "root.der", root.public_bytes(serialization.Encoding.DER), 0o644)
-        _write_atomic(ca_dir / "issuing.der", issuing.public_bytes(serialization.Encoding.DER), 0o644)  # last: marks done
+        write_atomic(ca_dir / "root.key.pem", root_key.private_bytes(pem, pkcs8, enc))
+        write_atomic(ca_dir / "issuing.key.pem", issuing_key.private_bytes(pem, pkcs8, enc))
+        write_atomic(ca_dir / "root.der", root.public_bytes(serialization.Encoding.DER), 0o644)
+        write_atomic(ca_dir / "issuing.der", issuing.public_bytes(serialization.Encoding.DER), 0o644)  # last: marks done
 
     # ------------------------------------------------------------------------------------------- journal
     @staticmethod
@@ -293,7 +314,7 @@ class EmbeddedCA:
         except _BAD_RECORD as exc:
             raise StorageError("CA 데이터베이스 파일이 손상되었습니다", f"the CA database file is corrupt: {exc}") from None
         try:
-            _write_atomic(path, _line(snapshot))  # tmp + rename + dir fsync: the journal appears whole or not at all
+            write_atomic(path, _line(snapshot))  # tmp + rename + dir fsync: the journal appears whole or not at all
         except OSError as exc:
             raise StorageError("CA 저널 파일을 만들 수 없습니다", f"cannot create the CA journal {path}: {exc}") from None
 
@@ -367,7 +388,7 @@ class EmbeddedCA:
         name = unicodedata.normalize("NFC", request.real_name).strip()
         if not name or len(name) > 64 or any(ord(ch) < 32 or ch in '/\\' for ch in name):
             raise ValidationError("인증서에 넣을 실명이 올바르지 않습니다", "the real name is empty, too long or has bad characters")
-        if len(request.vid) != 32:
+        if request.vid is not None and len(request.vid) != 32:
             raise ValidationError("VID는 SHA-256 32바이트여야 합니다", "the VID must be 32 bytes (SHA-256)")
         issued_on = self._clock.now().astimezone(profile.KST).date()
         with self._locked() as fd:
@@ -434,7 +455,7 @@ class EmbeddedCA:
                            .revocation_date(datetime.fromisoformat(entry["when"])))
                 reason = RevocationReason(entry["reason"])
                 if reason is not RevocationReason.UNSPECIFIED:  # RFC 5280: omit reasonCode for unspecified
-                    revoked = revoked.add_extension(x509.CRLReason(_REASON_FLAGS[reason]), critical=False)
+                    revoked = revoked.add_extension(x509.CRLReason(REASON_FLAGS[reason]), critical=False)
                 builder = builder.add_revoked_certificate(revoked.build())
             crl = builder.sign(self._key, hashes.SHA256())
             self._append(fd, {"op": "crl_number", "n": number})  # recorded only once the CRL is signed
@@ -450,6 +471,98 @@ class EmbeddedCA:
     def issued_serials(self) -> Sequence[int]:
         with self._locked():
             return sorted(int(s) for s in self._db.issued)
+
+    def issued_at(self, serial: int) -> datetime | None:
+        with self._locked():
+            entry = self._db.issued.get(str(serial))
+        return None if entry is None else datetime.fromisoformat(entry["issued_at"])
+
+    def status_book(self) -> StatusBook:
+        with self._locked():
+            revoked = {int(s): Revocation(RevocationReason(e["reason"]), datetime.fromisoformat(e["when"]))
+                       for s, e in self._db.revoked.items()}
+            return StatusBook(frozenset(int(s) for s in self._db.issued), revoked)
+
+    def ocsp_signer(self, passphrase: bytes) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+        """The CA's delegated OCSP responder certificate (id-kp-OCSPSigning) and key, created or renewed on demand.
+
+        Kept like the CA keys: ocsp.der and ocsp.key.pem (PEM encrypted with the passphrase, mode 0600)."""
+        return self._delegated_signer(passphrase, "ocsp", "OCSP Responder", x509.oid.ExtendedKeyUsageOID.OCSP_SIGNING)
+
+    def cmp_signer(self, passphrase: bytes) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+        """The certificate and key that sign the CMP service's responses to signature-protected requests (kur, rr),
+        kept as cmp.der / cmp.key.pem like the OCSP signer's (id-kp-cmcCA, RFC 6402)."""
+        return self._delegated_signer(passphrase, "cmp", "CMP Server", x509.ObjectIdentifier("1.3.6.1.5.5.7.3.27"))
+
+    def _delegated_signer(self, passphrase: bytes, stem: str, role: str,
+                          usage: x509.ObjectIdentifier) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+        with self._file_lock(self.ca_dir):
+            cert_path, key_path = self.ca_dir / f"{stem}.der", self.ca_dir / f"{stem}.key.pem"
+            now = self._clock.now()
+            if cert_path.exists():
+                try:
+                    cert = x509.load_der_x509_certificate(cert_path.read_bytes())
+                    key = serialization.load_pem_private_key(key_path.read_bytes(), passphrase)
+                except (OSError, ValueError) as exc:
+                    raise CertificateError(f"{role} 인증서나 키를 열 수 없습니다",
+                                           f"cannot open the {role} certificate or key: {exc}") from None
+                if isinstance(key, rsa.RSAPrivateKey) and cert.not_valid_after_utc - now > OCSP_SIGNER_RENEW_BEFORE:
+                    return cert, key
+            key = rsa.generate_private_key(65537, self._key.key_size)
+            name = x509.Name([
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "kr"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, self.identity.org),
+                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "AccreditedCA"),
+                x509.NameAttribute(NameOID.COMMON_NAME, f"{self.identity.issuing_cn} {role}"),
+            ])
+            issuer_ski = self.issuing_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+            cert = (
+                x509.CertificateBuilder().subject_name(name).issuer_name(self.issuing_cert.subject)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + OCSP_SIGNER_VALIDITY)
+                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                             data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                             crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+                .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+                .add_extension(x509.OCSPNoCheck(), critical=False)  # RFC 6960 §4.2.2.2.1: short-lived, not itself checked
+                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski), critical=False)
+                .sign(self._key, hashes.SHA256())
+            )
+            enc = serialization.BestAvailableEncryption(passphrase)
+            write_atomic(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc))
+            write_atomic(cert_path, cert.public_bytes(serialization.Encoding.DER), 0o644)  # last: marks done
+            return cert, key
+
+    def root_crl(self, passphrase: bytes, previous: bytes | None) -> bytes:
+        """A new CRL of the root (listing nothing: the root's only subordinate is live), numbered after `previous`.
+
+        The root key is opened only for this and not kept."""
+        number = 1
+        if previous is not None:
+            try:
+                ext = x509.load_der_x509_crl(previous).extensions.get_extension_for_class(x509.CRLNumber)
+                number = ext.value.crl_number + 1
+            except (ValueError, x509.ExtensionNotFound):
+                pass
+        try:
+            key = serialization.load_pem_private_key((self.ca_dir / "root.key.pem").read_bytes(), passphrase)
+        except (OSError, ValueError) as exc:
+            raise CertificateError("루트 CA 키를 열 수 없습니다", f"cannot open the root CA key: {exc}") from None
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise CertificateError("CA 키 형식이 올바르지 않습니다", "the root CA key is not RSA")
+        now = self._clock.now()
+        crl = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.root_cert.subject)
+            .last_update(now)
+            .next_update(now + ROOT_CRL_VALIDITY)
+            .add_extension(x509.CRLNumber(number), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        return crl.public_bytes(serialization.Encoding.DER)
 
     def revoked_serials(self) -> dict[int, RevocationReason]:
         with self._locked():

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
 from pyasn1.codec.der import encoder
 from pyasn1.type import char
 
@@ -58,6 +58,15 @@ def subject_name(real_name: str, kind: CertKind, params: SubjectParams, issued_o
     ])
 
 
+def real_name_of(cert: x509.Certificate) -> str | None:
+    """The real name in a subscriber certificate's CN (the part before "()", see subject_name)."""
+    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    cn = cns[0].value if cns else None
+    if not isinstance(cn, str) or "()" not in cn:
+        return None
+    return cn.split("()", 1)[0] or None
+
+
 def certificate_policies_der(policy_oid: str, notice: str, cps_uri: str) -> bytes:
     """certificatePolicies with the userNotice explicitText as BMPString (cryptography would write UTF8String)."""
     unotice = asn1.UserNotice()
@@ -75,7 +84,7 @@ def certificate_policies_der(policy_oid: str, notice: str, cps_uri: str) -> byte
     quals.append(q_cps)
     policies = asn1.CertificatePolicies()
     policies.append(info)
-    return encoder.encode(policies)
+    return bytes(encoder.encode(policies))
 
 
 def add_subscriber_extensions(
@@ -85,7 +94,7 @@ def add_subscriber_extensions(
     issuer_cert: x509.Certificate,
     kind: CertKind,
     real_name: str,
-    vid: bytes,
+    vid: bytes | None,
     identity: CAIdentity,
 ) -> x509.CertificateBuilder:
     issuer_ski = issuer_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
@@ -97,25 +106,39 @@ def add_subscriber_extensions(
     policies = x509.UnrecognizedExtension(
         ExtensionOID.CERTIFICATE_POLICIES, certificate_policies_der(kind.policy_oid, identity.notice, identity.cps_uri)
     )
-    san = x509.SubjectAlternativeName([
-        x509.OtherName(x509.ObjectIdentifier(str(asn1.OID_IDENTIFY_DATA)), build_identify_data_der(real_name, vid))
-    ])
-    return (
+    built = (
         builder.add_extension(aki, critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(subscriber_key), critical=False)
         .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
                                      data_encipherment=False, key_agreement=False, key_cert_sign=False,
                                      crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
         .add_extension(policies, critical=True)
-        .add_extension(san, critical=False)
         .add_extension(x509.CRLDistributionPoints([
             x509.DistributionPoint([x509.UniformResourceIdentifier(identity.crl_uri)], None, None, None)
         ]), critical=False)
         .add_extension(x509.AuthorityInformationAccess([
-            x509.AccessDescription(x509.oid.AuthorityInformationAccessOID.OCSP,
-                                   x509.UniformResourceIdentifier(identity.ocsp_uri))
+            x509.AccessDescription(AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(identity.ocsp_uri)),
+            x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS,
+                                   x509.UniformResourceIdentifier(identity.issuing_cert_uri)),
         ]), critical=False)
     )
+    if vid is None:  # a generic CMP client sent no VID material: the profile without identifyData (docs/settings.md)
+        return built
+    san = x509.SubjectAlternativeName([
+        x509.OtherName(x509.ObjectIdentifier(str(asn1.OID_IDENTIFY_DATA)), build_identify_data_der(real_name, vid))
+    ])
+    return built.add_extension(san, critical=False)
+
+
+def issuing_ca_addresses(identity: CAIdentity) -> tuple[x509.CRLDistributionPoints, x509.AuthorityInformationAccess]:
+    """The issuing CA certificate's own CDP (the root's CRL) and AIA (where the root certificate is published)."""
+    cdp = x509.CRLDistributionPoints([
+        x509.DistributionPoint([x509.UniformResourceIdentifier(identity.root_crl_uri)], None, None, None)
+    ])
+    aia = x509.AuthorityInformationAccess([
+        x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(identity.root_cert_uri))
+    ])
+    return cdp, aia
 
 
 def policy_oid_of(cert: x509.Certificate) -> str | None:

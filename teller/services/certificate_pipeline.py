@@ -35,7 +35,7 @@ from teller.errors import CertificateError, MediaError, TellerError
 from teller.ports import CertificateRequest
 from teller.services.context import Deps, Progress
 from teller.services.customers import decrypt_rrn
-from teller.services.support import audit, serial_hex
+from teller.services.support import audit, audit_alone, serial_hex
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +102,16 @@ def produce_certificate(
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from teller.media import write_certificate_folder
+    from teller.media import check_media, write_certificate_folder
     from teller.pki import keyfile, npki, vid
 
+    try:  # a medium that cannot take the folder is refused before a key is made or a signature spent
+        check_media(media_root)
+    except MediaError as exc:
+        audit_alone(deps, session.staff_id, action, "failed", customer_ref=customer.customer_id,
+                    subject=transaction, transaction=transaction, kind=kind.value, why="media_refused",
+                    message=exc.message_en)
+        raise
     progress("keygen", 0.0)
     rrn_digits = decrypt_rrn(deps, customer)
     key = rsa.generate_private_key(public_exponent=65537, key_size=deps.settings.rsa_bits)

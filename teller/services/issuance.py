@@ -183,6 +183,12 @@ def issue_certificate(deps: Deps, session: StaffSession, req: IssueRequest,
     try:
         done = deps.clock.now()
         with deps.store.unit_of_work() as uow:
+            for expired in uow.certificates.by_customer(customer.customer_id):
+                # an expired one of this kind is still "in force" for the index until something replaces it
+                if expired.kind is kind and expired.status in (CertStatus.ACTIVE, CertStatus.HELD) \
+                        and expired.not_after <= done and expired.replaced_by_serial is None:
+                    expired.replaced_by_serial = record.serial
+                    uow.certificates.update(expired)
             record.status = CertStatus.ACTIVE
             record.confirmed_at = done
             uow.certificates.update(record)

@@ -6,11 +6,17 @@ After a crash, a power cut or a failed step the two may disagree. Rules (each fi
 - REVOKED/FAILED in the database but not on the CA's CRL (the CA step failed after the commit) → revoke at the CA;
 - on the CRL but ACTIVE in the database (the commit failed after the CA step) → recorded as REVOKED.
 Holds past their `hold_until` are revoked first (`expire_holds`).
+
+Another counter's issuance in progress looks exactly like an interrupted one (a PENDING row, or a serial the CA
+signed a moment ago), so PENDING rows and unknown serials are touched only once older than `PENDING_LEASE`
+(longer than any issuance takes: key, signature, media write and read-back). Reconciliation runs at terminal
+start, never as a side effect of a lifecycle command. Every CA revocation it makes is audited.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from cryptography import x509
 
@@ -59,14 +65,20 @@ def _crl_entries(deps: Deps) -> dict[str, RevocationReason | None]:
     return entries
 
 
-def reconcile(deps: Deps) -> ReconcileReport:
+PENDING_LEASE = timedelta(minutes=15)
+
+
+def reconcile(deps: Deps, *, lease: timedelta = PENDING_LEASE) -> ReconcileReport:
+    """`lease`: how old pending work must be before it counts as abandoned (a test that has just killed the
+    owning process passes 0)."""
     report = ReconcileReport(holds_expired=expire_holds(deps))
     now = deps.clock.now()
+    cutoff = now - lease
     cessation = RevocationReason.CESSATION_OF_OPERATION
 
-    # 1. PENDING rows: the media write was never confirmed
+    # 1. PENDING rows older than the lease: the media write was never confirmed
     with deps.store.unit_of_work() as uow:
-        pending = [c.serial for c in uow.certificates.with_status(CertStatus.PENDING)]
+        pending = [c.serial for c in uow.certificates.with_status(CertStatus.PENDING) if c.created_at <= cutoff]
     for serial in pending:
         signed = deps.ca.knows(int(serial, 16))
         ok = revoke_at_ca(deps, serial, cessation, now) if signed else True
@@ -76,6 +88,12 @@ def reconcile(deps: Deps) -> ReconcileReport:
         with deps.store.unit_of_work() as uow:
             cert = uow.certificates.get(serial)
             if cert is None or cert.status is not CertStatus.PENDING:
+                if signed:  # the owner confirmed meanwhile: the revocation still happened and is recorded
+                    audit(uow, deps, None, Action.RECONCILE, "ok", at=now, customer_ref=cert.customer_id if cert else None,
+                          subject=serial, fix="pending_revoked_raced", revoked_at_ca=True,
+                          why="revoked at the CA while its issuance was being confirmed")
+                    uow.commit()
+                    report.problems.append(f"{serial}: revoked while being confirmed")
                 continue
             cert.status = CertStatus.FAILED
             if signed:
@@ -98,6 +116,9 @@ def reconcile(deps: Deps) -> ReconcileReport:
             if cert is None:
                 if on_crl:
                     continue  # already settled by an earlier run (its RECONCILE event exists)
+                signed_at = deps.ca.issued_at(number)
+                if signed_at is not None and signed_at > cutoff:
+                    continue  # another counter may be recording it right now
                 if not revoke_at_ca(deps, serial, cessation, now):
                     report.problems.append(f"{serial}: CA revocation failed")
                     continue

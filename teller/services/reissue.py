@@ -21,6 +21,7 @@ from teller.services.issuance import IssueResult
 from teller.services.renewal import remove_old_folder
 from teller.services.revocation import revoke_at_ca
 from teller.services.support import (
+    supersede_once,
     COUNTER_ROLES,
     audit,
     audit_alone,
@@ -93,17 +94,17 @@ def reissue(deps: Deps, session: StaffSession, serial: str, media_root: Path, pa
     try:
         done = deps.clock.now()
         with deps.store.unit_of_work() as uow:
-            record.status = CertStatus.ACTIVE
-            record.confirmed_at = done
-            uow.certificates.update(record)
             old = certificate_or_404(uow, old.serial)
-            old.replaced_by_serial = record.serial
+            supersede_once(old, record)
             revoke_old = old.status is not CertStatus.REVOKED
             if revoke_old:
                 old.status = CertStatus.REVOKED
                 old.revoked_at = done
                 old.revocation_reason = RevocationReason.SUPERSEDED
-            uow.certificates.update(old)
+            uow.certificates.update(old)  # the old one first: the one-in-force index is checked per statement
+            record.status = CertStatus.ACTIVE
+            record.confirmed_at = done
+            uow.certificates.update(record)
             record_confirmation(deps, uow, session, action=Action.REISSUE, transaction=transaction,
                                 customer=customer, cert=record, fee_krw=0, notes=notes, at=done)
             audit(uow, deps, session.staff_id, Action.REISSUE, "ok", at=done, customer_ref=customer.customer_id,

@@ -21,6 +21,7 @@ from teller.services.context import Deps, Progress, no_progress
 from teller.services.customers import todays_evidence
 from teller.services.issuance import IssueResult, fee_for, unverified_binding
 from teller.services.support import (
+    supersede_once,
     COUNTER_ROLES,
     add_years,
     audit,
@@ -128,12 +129,12 @@ def renew(deps: Deps, session: StaffSession, serial: str, media_root: Path, pass
     try:
         done = deps.clock.now()
         with deps.store.unit_of_work() as uow:
+            old = certificate_or_404(uow, old.serial)
+            supersede_once(old, record)
+            uow.certificates.update(old)  # the old one first: the one-in-force index is checked per statement
             record.status = CertStatus.ACTIVE
             record.confirmed_at = done
             uow.certificates.update(record)
-            old = certificate_or_404(uow, old.serial)
-            old.replaced_by_serial = record.serial
-            uow.certificates.update(old)
             record_confirmation(deps, uow, session, action=Action.RENEW, transaction=transaction,
                                 customer=customer, cert=record, fee_krw=fee, notes=notes, at=done)
             audit(uow, deps, session.staff_id, Action.RENEW, "ok", at=done, customer_ref=customer.customer_id,

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from teller.domain import Action, AuditDraft, CertificateRecord, Role, StaffSession
-from teller.errors import NotFound, PermissionDenied
+from teller.errors import CertificateInForce, NotFound, PermissionDenied
 from teller.ports import UnitOfWork
 from teller.services.context import Deps
 
@@ -120,6 +120,16 @@ def certificate_or_404(uow: UnitOfWork, serial: str) -> CertificateRecord:
     if cert is None:
         raise NotFound(f"인증서를 찾을 수 없습니다 (일련번호 {key})", f"no certificate with serial {key}")
     return cert
+
+
+def supersede_once(old: CertificateRecord, new: CertificateRecord) -> None:
+    """Mark `old` (re-read in the confirming unit of work) as replaced by `new`, exactly once: a counter that
+    renewed or reissued it meanwhile wins, this one is refused (and the caller undoes its new certificate)."""
+    if old.replaced_by_serial and old.replaced_by_serial != new.serial:
+        raise CertificateInForce(
+            f"이 인증서는 다른 창구에서 이미 갱신·재발급되었습니다 (새 일련번호 {old.replaced_by_serial})",
+            f"certificate {old.serial} was already replaced by {old.replaced_by_serial} at another counter")
+    old.replaced_by_serial = new.serial
 
 
 def normalise_serial(serial: str) -> str:

@@ -25,84 +25,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Any
 
-from teller.domain import Action, AuditDraft, AuditEvent, SyncState
+from teller.domain import Action, AuditDraft, AuditEvent, AuditFilter, SyncState
 from teller.errors import UpstreamError
+from teller.headoffice.payload import event_payload as event_payload
+from teller.headoffice.payload import payload_event as payload_event
+from teller.ports import ApplyResult as ApplyResult
+from teller.ports import QuarantinedEvent
+from teller.ports import Upstream as Upstream
 
 log = logging.getLogger(__name__)
 
 SYSTEM_STAFF: str | None = None  # sync events are the terminal's own, not a staff member's
-
-
-# ---------------------------------------------------------------------------------------------- the port
-
-
-@dataclass(frozen=True, slots=True)
-class ApplyResult:
-    """Head office's answer to one batch. `watermark` = the highest seq it holds contiguously (the ack)."""
-
-    watermark: int
-    inserted: int
-    duplicates: int
-    refused_reason: str | None = None
-
-    @property
-    def refused(self) -> bool:
-        return self.refused_reason is not None
-
-
-class Upstream(Protocol):
-    """Head office. Adapter: `db.headoffice.HeadOffice`. Raises `UpstreamError` on connection-type failures only;
-    refusals come back in `ApplyResult.refused_reason`."""
-
-    def apply_batch(self, branch_id: str, events: list[dict[str, Any]]) -> ApplyResult: ...
-
-
-# ---------------------------------------------------------------------------------------------- payload
-
-
-def event_payload(event: AuditEvent) -> dict[str, Any]:
-    """The event exactly as stored (already masked), JSON-ready: `at` as an ISO-8601 UTC string."""
-    return {
-        "branch_id": event.branch_id,
-        "seq": event.seq,
-        "event_id": event.event_id,
-        "at": event.at.astimezone(timezone.utc).isoformat(),
-        "terminal_id": event.terminal_id,
-        "staff_id": event.staff_id,
-        "action": str(event.action.value if hasattr(event.action, "value") else event.action),
-        "result": event.result,
-        "customer_ref": event.customer_ref,
-        "subject": event.subject,
-        "details": event.details,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-    }
-
-
-def payload_event(payload: dict[str, Any]) -> AuditEvent:
-    """Inverse of `event_payload` (head office rebuilds the event to re-verify the chain)."""
-    at = payload["at"]
-    if isinstance(at, str):
-        at = datetime.fromisoformat(at)
-    if at.tzinfo is None:
-        raise ValueError("event time without a zone")
-    return AuditEvent(
-        branch_id=payload["branch_id"],
-        seq=int(payload["seq"]),
-        event_id=payload["event_id"],
-        at=at,
-        terminal_id=payload["terminal_id"],
-        staff_id=payload["staff_id"],
-        action=payload["action"],
-        result=payload["result"],
-        customer_ref=payload["customer_ref"],
-        subject=payload["subject"],
-        details=payload["details"] if payload["details"] is not None else {},
-        prev_hash=payload["prev_hash"],
-        hash=payload["hash"],
-    )
 
 
 # ---------------------------------------------------------------------------------------------- reports
@@ -130,6 +65,7 @@ class SyncStatus:
     last_success: datetime | None
     last_error: str | None
     last_attempt: datetime | None = None
+    quarantined: tuple[QuarantinedEvent, ...] = ()  # newest first: events head office refused to store
 
     def to_json(self) -> dict[str, Any]:
         def iso(value: datetime | None) -> str | None:
@@ -137,7 +73,8 @@ class SyncStatus:
 
         return {"local_seq": self.local_seq, "acked_seq": self.acked_seq, "pending": self.pending,
                 "last_success": iso(self.last_success), "last_error": self.last_error,
-                "last_attempt": iso(self.last_attempt)}
+                "last_attempt": iso(self.last_attempt),
+                "quarantined": [{"seq": q.seq, "reason": q.reason} for q in self.quarantined]}
 
 
 # ---------------------------------------------------------------------------------------------- sync
@@ -148,8 +85,27 @@ def sync_status(deps: Any) -> SyncStatus:
     with deps.store.unit_of_work() as uow:
         local_seq, _ = uow.audit.head()
         state = uow.branch.sync_state()
+        quarantined = uow.audit.page(AuditFilter(action=Action.SYNC_QUARANTINED.value), limit=QUARANTINE_SHOWN)
     return SyncStatus(local_seq, state.acked_seq, max(local_seq - state.acked_seq, 0), state.last_success,
-                      state.last_error, state.last_attempt)
+                      state.last_error, state.last_attempt,
+                      tuple(QuarantinedEvent(int(e.details["seq"]), str(e.details["reason"])) for e in quarantined))
+
+
+QUARANTINE_SHOWN = 50  # the newest quarantined events a status shows (each is also in the audit trail)
+
+
+def _record_quarantined(deps: Any, quarantined: Sequence[QuarantinedEvent]) -> None:
+    """One audit event per event head office quarantined: the manager's screen and `teller sync status` show
+    them, and the remedy (find what leaked into that event) starts from its seq."""
+    if not quarantined:
+        return
+    now = deps.clock.now()
+    with deps.store.unit_of_work() as uow:
+        for q in quarantined:
+            uow.audit.append(AuditDraft(at=now, terminal_id=deps.settings.terminal_id, staff_id=SYSTEM_STAFF,
+                                        action=Action.SYNC_QUARANTINED, result="refused",
+                                        details={"seq": q.seq, "reason": q.reason[:300]}))
+        uow.commit()
 
 
 def _error_text(exc: UpstreamError) -> str:
@@ -219,6 +175,7 @@ def sync_once(deps: Any, upstream: Upstream, *, batch_size: int = 500, max_batch
         sent += took
         sent_real += sum(1 for e in fresh if e.seq <= watermark and str(e.action) not in _SYNC_ACTIONS)
         batches += 1
+        _record_quarantined(deps, result.quarantined)
         if result.refused_reason is not None:
             text = f"본점이 기록을 거부했습니다: {result.refused_reason} (head office refused the batch)"
             _record(deps, acked_seq=watermark, error=text)
@@ -234,7 +191,8 @@ def sync_once(deps: Any, upstream: Upstream, *, batch_size: int = 500, max_batch
         _record_progress(deps, watermark)
 
 
-_SYNC_ACTIONS = frozenset({Action.SYNC.value, Action.SYNC_FAILED.value, str(Action.SYNC), str(Action.SYNC_FAILED)})
+_SYNC_ACTIONS = frozenset({a for action in (Action.SYNC, Action.SYNC_FAILED, Action.SYNC_QUARANTINED)
+                          for a in (action.value, str(action))})
 
 
 def _record_progress(deps: Any, acked_seq: int) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import signal
+from datetime import timedelta
 
 import pytest
 from cryptography import x509
@@ -57,7 +58,7 @@ def test_killed_issuance_is_reconciled(cli_home, teller_run, cli_env, point):
         else:
             assert folders == []
 
-        report = reconcile(deps)
+        report = reconcile(deps, lease=timedelta(0))  # the owner was killed: its lease is over
         assert _crl(deps)[serials[0]] == x509.ReasonFlags.cessation_of_operation
         with deps.store.unit_of_work() as uow:
             row = uow.certificates.get(serial)
@@ -74,7 +75,7 @@ def test_killed_issuance_is_reconciled(cli_home, teller_run, cli_env, point):
         assert issue_results == (["started"] if point == "before_record" else ["started", "signed"])
         assert verify_audit_chain(deps.store).ok
         # a second start finds nothing to do; the media holds no hidden leftovers
-        assert not reconcile(deps).changed
+        assert not reconcile(deps, lease=timedelta(0)).changed
         recover_media(cli_home.media)
         assert not [p for p in cli_home.media.rglob(".*")]
     finally:

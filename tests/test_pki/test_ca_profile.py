@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
 from pyasn1.codec.der import decoder
 
-from teller.config import CAIdentity
+from teller.config import PRODUCTION_CA_DOMAINS, CAIdentity, load_settings
 from teller.domain import CertKind, RevocationReason
 from teller.errors import CertificateError, LifecycleError, NotFound
 from teller.pki import asn1, profile
@@ -64,12 +64,41 @@ def test_extensions_follow_the_profile(pki_world) -> None:  # type: ignore[no-un
     ski = exts.get_extension_for_class(x509.SubjectKeyIdentifier).value
     assert ski == x509.SubjectKeyIdentifier.from_public_key(cert.public_key())
     crl_dp = exts.get_extension_for_class(x509.CRLDistributionPoints).value
-    assert crl_dp[0].full_name[0].value == CAIdentity().crl_uri
+    assert crl_dp[0].full_name[0].value == "http://127.0.0.1:8829/crl/issuing.crl"
     aia = exts.get_extension_for_class(x509.AuthorityInformationAccess).value
-    assert aia[0].access_location.value == CAIdentity().ocsp_uri
+    assert [(a.access_method, a.access_location.value) for a in aia] == [
+        (AuthorityInformationAccessOID.OCSP, "http://127.0.0.1:8829/ocsp"),
+        (AuthorityInformationAccessOID.CA_ISSUERS, "http://127.0.0.1:8829/certs/issuing.der")]
     assert cert.not_valid_before_utc.astimezone(KST).time().isoformat() == "00:00:00"
     assert cert.signature_hash_algorithm.name == "sha256"
     assert 2**24 <= cert.serial_number < 2**63
+
+
+def test_no_production_yessign_address_in_any_certificate_of_the_test_ca(pki_world) -> None:  # type: ignore[no-untyped-def]
+    issuing, root = pki_world.ca.chain()
+    for cert in (pki_world.bank_legacy.cert, pki_world.general_pbes2.cert, issuing, root):
+        der = cert.public_bytes(serialization.Encoding.DER)
+        assert [d for d in PRODUCTION_CA_DOMAINS if d.encode() in der] == []
+    # the issuing CA's own addresses: the root's CRL and certificate, on our service
+    cdp = issuing.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    assert cdp[0].full_name[0].value == "http://127.0.0.1:8829/crl/root.crl"
+    aia = issuing.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    assert [a.access_location.value for a in aia] == ["http://127.0.0.1:8829/certs/root.der"]
+
+
+def test_service_url_is_a_setting_and_never_yessign(home: Path) -> None:
+    from teller.errors import ValidationError
+
+    (home / "settings.toml").write_text('[ca]\nservice_url = "https://ca.branch.example:8443"\n')
+    ca = load_settings(home, env={}).ca
+    assert (ca.ocsp_uri, ca.crl_uri) == ("https://ca.branch.example:8443/ocsp", "https://ca.branch.example:8443/crl/issuing.crl")
+    for bad in ("http://ocsp.yessign.org:4612", "ldap://127.0.0.1", "http://127.0.0.1:8829/ocsp", 'x"\ncrl_uri = "y'):
+        (home / "settings.toml").write_text(f'[ca]\nservice_url = "{bad}"\n')
+        with pytest.raises(ValidationError):
+            load_settings(home, env={})
+    (home / "settings.toml").write_text('[ca]\nocsp_uri = "http://ocsp.yessign.org:4612"\n')  # an older setting
+    with pytest.raises(ValidationError):
+        load_settings(home, env={})
 
 
 def _raw_extension_value(cert: x509.Certificate, oid: str) -> bytes:
@@ -173,7 +202,7 @@ def test_two_processes_issue_into_one_database(tmp_path: Path, pki_world) -> Non
         from datetime import datetime, timezone, timedelta
         from cryptography.hazmat.primitives.asymmetric import rsa
         from cryptography.hazmat.primitives import serialization
-        from teller.config import CAIdentity
+        from teller.config import PRODUCTION_CA_DOMAINS, CAIdentity, load_settings
         from teller.domain import CertKind
         from teller.pki.ca import EmbeddedCA
         from teller.ports import CertificateRequest

@@ -95,18 +95,17 @@ def test_auditors_cannot_issue(world):
         world.issue("홍길동", identify=False, session=world.session("a001"))
 
 
-def test_media_failure_revokes_and_marks_failed_leaving_nothing(world, tmp_path):
+def test_missing_media_is_refused_before_the_ca_signs(world, tmp_path):
     missing = tmp_path / "no-such-usb"
+    crl_before = world.crl_reasons()
     with pytest.raises(MediaError):
         world.issue("홍길동", media=missing)
     assert not missing.exists()
-    failed = world.deps.store.unit_of_work()
-    with failed as uow:
-        rows = uow.certificates.with_status(CertStatus.FAILED)
-    assert len(rows) == 1
-    serial = int(rows[0].serial, 16)
-    assert world.crl_reasons()[serial] == x509.ReasonFlags.cessation_of_operation
-    assert [e.result for e in world.audit_events(Action.ISSUE.value)] == ["started", "signed", "failed"]
+    with world.deps.store.unit_of_work() as uow:
+        assert uow.certificates.with_status(CertStatus.FAILED) == []
+        assert uow.certificates.with_status(CertStatus.PENDING) == []
+    assert world.crl_reasons() == crl_before  # no signature spent, no CRL entry
+    assert [e.result for e in world.audit_events(Action.ISSUE.value)] == ["started", "failed"]
 
 
 def test_progress_reports_every_step(world):

@@ -52,3 +52,22 @@ def test_a_held_certificate_is_left_alone(world):
     assert not reconcile(world.deps).changed
     with world.deps.store.unit_of_work() as uow:
         assert uow.certificates.get(cert.serial).status is CertStatus.HELD
+
+
+def test_pending_work_of_another_counter_is_left_alone_until_its_lease_is_over(world):
+    from datetime import timedelta
+
+    from teller.services.reconcile import PENDING_LEASE
+
+    cert = world.issue("홍길동").certificate
+    with world.deps.store.unit_of_work() as uow:  # another counter between its signature and its confirmation
+        row = uow.certificates.get(cert.serial)
+        row.status, row.confirmed_at = CertStatus.PENDING, None
+        uow.certificates.update(row)
+        uow.commit()
+    assert not reconcile(world.deps).changed
+    assert int(cert.serial, 16) not in world.crl_reasons()
+    world.clock.set(world.clock.now() + PENDING_LEASE + timedelta(seconds=1))  # the owner never came back
+    assert reconcile(world.deps).pending_failed == [cert.serial]
+    assert world.crl_reasons()[int(cert.serial, 16)] == x509.ReasonFlags.cessation_of_operation
+    assert [e.subject for e in world.audit_events(Action.RECONCILE.value)] == [cert.serial]

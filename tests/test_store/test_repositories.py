@@ -145,7 +145,7 @@ def test_certificates_round_trip_and_queries(store: SqlBranchStore) -> None:
     hong = customer("홍길동", 3)
     a = _cert(hong.customer_id, "1a2b3c", media_label="USB", folder="NPKI/yessign/USER/cn",
               confirmed_at=T0 + timedelta(minutes=1), replaces_serial="0f")
-    b = _cert(hong.customer_id, "1a9999", status=CertStatus.HELD, held_at=T0, hold_until=T0 + timedelta(days=183),
+    b = _cert(hong.customer_id, "1a9999", kind=CertKind.BANK, status=CertStatus.HELD, held_at=T0, hold_until=T0 + timedelta(days=183),
               not_after=datetime(2026, 12, 1, tzinfo=timezone.utc), created_at=T0 + timedelta(minutes=2))
     c = _cert(hong.customer_id, "ff01", status=CertStatus.REVOKED, revoked_at=T0,
               revocation_reason=RevocationReason.KEY_COMPROMISE, created_at=T0 + timedelta(minutes=3),

@@ -96,14 +96,20 @@ def test_content_not_matching_hash_refuses_whole_batch(head_office: HeadOffice, 
 
 @pytest.mark.parametrize("details", [{"rrn": "900101-1******"}, {"Password": "x"}, {"nested": {"private_key": "k"}},
                                      {"note": "고객 9001011234568 확인"}])
-def test_secrets_in_payload_are_refused(head_office: HeadOffice, make_chain: Any, details: dict[str, Any]) -> None:
-    [event] = make_chain("0815", 1)
-    event.details = details
-    event.hash = event_hash(event)
-    res = head_office.apply_batch("0815", payloads([event]))
-    assert res.watermark == 0 and res.refused_reason is not None and "secret" in res.refused_reason
-    assert head_office.events("0815") == []
-    assert [i.kind for i in head_office.incidents("0815")] == ["refused"]
+def test_secrets_in_payload_are_quarantined(head_office: HeadOffice, make_chain: Any, details: dict[str, Any]) -> None:
+    events = make_chain("0815", 3)
+    events[1].details = details
+    events[1].hash = event_hash(events[1])
+    events[2].prev_hash = events[1].hash
+    events[2].hash = event_hash(events[2])
+    res = head_office.apply_batch("0815", payloads(events))
+    assert (res.watermark, res.inserted, res.refused_reason) == (3, 2, None)
+    assert [q.seq for q in res.quarantined] == [2] and "secret" in res.quarantined[0].reason
+    assert [e.seq for e in head_office.events("0815")] == [1, 3]  # the content of seq 2 is never stored
+    assert [q.seq for q in head_office.quarantined("0815")] == [2]
+    assert head_office.verify_branch("0815") == (True, 3, None)  # the chain stays provable through seq 2
+    again = head_office.apply_batch("0815", payloads(events))  # a resend of the quarantined event: a duplicate
+    assert (again.watermark, again.duplicates, again.refused_reason) == (3, 3, None)
 
 
 def test_wrong_branch_in_batch_is_refused(head_office: HeadOffice, make_chain: Any) -> None:

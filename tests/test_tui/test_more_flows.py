@@ -76,7 +76,9 @@ async def test_media_pulled_out_before_the_write_is_a_message_and_leaves_nothing
         job = app.screen
         assert isinstance(job, CertificateJobScreen) and job.result is None, shown
         assert "매체" in shown or "저장" in shown  # names the media problem in Korean
-        assert "✗ 매체에 저장" in str(job.query_one("#job-steps", Static).render())
+        # the media is checked before the key is made or the CA asked: no step ran, no signature was spent
+        assert "✓" not in str(job.query_one("#job-steps", Static).render())
+        assert not tui_home.deps.ca.issued_serials()
         assert not tui_home.media.exists() or not folders_under(tui_home.media)
     with tui_home.deps.store.unit_of_work() as uow:
         customer = uow.customers.search("홍길동", limit=5)[0]
