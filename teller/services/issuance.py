@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from teller.config import Settings
-from teller.domain import Action, AuthenticityResult, CertificateRecord, CertKind, CertStatus, StaffSession
-from teller.errors import ApprovalError, LifecycleError, NotFound, TellerError
+from teller.domain import (
+    Action,
+    AuthenticityResult,
+    CertificateRecord,
+    CertKind,
+    CertStatus,
+    CustomerRecord,
+    IdEvidence,
+    StaffSession,
+)
+from teller.errors import ApprovalError, LifecycleError, NotFound, TellerError, ValidationError
+from teller.ports import UnitOfWork
 from teller.services.approvals import binding_for, check_gate
 from teller.services.certificate_pipeline import produce_certificate, undo_written
 from teller.services.confirmations import print_confirmation, record_confirmation
@@ -26,6 +36,13 @@ from teller.services.support import (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class CorporateApplicant:
+    """법인 범용: the business the certificate is for; its representative is the identified customer."""
+
+    business_number: str  # 사업자등록번호 as typed (10 digits, check digit)
+
+
 @dataclass(slots=True)
 class IssueRequest:
     customer_id: str
@@ -35,6 +52,7 @@ class IssueRequest:
     confirm: str
     approval_id: str | None = None
     replace_existing: bool = False  # overwrite a folder with the same subject on the media
+    corporate: CorporateApplicant | None = None  # required for CertKind.CORPORATE, refused for the others
 
 
 @dataclass(slots=True)
@@ -61,6 +79,58 @@ def unverified_binding(customer_id: str, evidence_id: str, action: str, kind: Ce
                        kind=kind, serial=serial)
 
 
+def corporate_business_number(kind: CertKind, corporate: CorporateApplicant | None) -> str | None:
+    """The checked 사업자등록번호 for a corporate certificate (None for a personal one); a private person (no
+    business number) never gets a corporate certificate, and a business number never rides on a personal one."""
+    from teller.identity.business_number import parse_business_number
+
+    if CertKind(kind) is not CertKind.CORPORATE:
+        if corporate is not None:
+            raise ValidationError("사업자등록번호는 법인 범용 인증서에만 입력합니다",
+                                  "a business registration number belongs only to a corporate certificate",
+                                  code="business_number_not_corporate")
+        return None
+    if corporate is None or not corporate.business_number.strip():
+        raise ValidationError("법인 범용 인증서는 사업자등록번호가 필요합니다. 개인에게는 발급할 수 없습니다",
+                              "a corporate certificate needs the business registration number; a private "
+                              "person cannot get one", code="business_number_required")
+    return parse_business_number(corporate.business_number).digits
+
+
+def _refusal_before_typing(uow: UnitOfWork, deps: Deps, customer_id: str, kind: CertKind,
+                           now: datetime) -> tuple[CustomerRecord, IdEvidence]:
+    """Every refusal that needs no password: the customer, today's ID check, no valid certificate of the kind,
+    and for a corporate certificate a verified identification of the representative (no approval overrides)."""
+    customer = uow.customers.get(customer_id)
+    if customer is None:
+        raise NotFound("고객을 찾을 수 없습니다", f"no customer {customer_id}")
+    evidence = todays_evidence(uow, deps, customer.customer_id, now)
+    for other in uow.certificates.by_customer(customer.customer_id):
+        if other.kind is kind and other.status in (CertStatus.ACTIVE, CertStatus.HELD) \
+                and other.not_after > now:
+            raise LifecycleError(
+                f"이미 유효한 {kind.label_ko} 인증서가 있습니다 (일련번호 {other.serial}). "
+                "갱신·재발급을 이용하십시오",
+                f"the customer already has a valid {kind.label_en} certificate ({other.serial}): "
+                "renew or reissue it")
+    if kind is CertKind.CORPORATE and evidence.result is not AuthenticityResult.VERIFIED:
+        raise LifecycleError("법인 범용 인증서는 대표자 신분증의 진위확인이 완료되어야 발급할 수 있습니다",
+                             "a corporate certificate needs the representative's verified ID check",
+                             code="representative_not_verified")
+    return customer, evidence
+
+
+def check_issuable(deps: Deps, session: StaffSession, customer_id: str, kind: CertKind,
+                   corporate: CorporateApplicant | None = None) -> bool:
+    """Told early: raises what `issue_certificate` would refuse, before the customer types a password.
+    Returns whether issuing will need a manager's approval (an unverified ID check)."""
+    require_role(session, COUNTER_ROLES, "인증서 발급", "issue certificates")
+    corporate_business_number(kind, corporate)
+    with deps.store.unit_of_work() as uow:
+        _, evidence = _refusal_before_typing(uow, deps, customer_id, CertKind(kind), deps.clock.now())
+    return evidence.result is not AuthenticityResult.VERIFIED
+
+
 def issue_certificate(deps: Deps, session: StaffSession, req: IssueRequest,
                       progress: Progress = no_progress) -> IssueResult:
     from teller.pki.profile import kst_validity
@@ -68,6 +138,7 @@ def issue_certificate(deps: Deps, session: StaffSession, req: IssueRequest,
 
     require_role(session, COUNTER_ROLES, "인증서 발급", "issue certificates")
     kind = CertKind(req.kind)
+    business_number = corporate_business_number(kind, req.corporate)
     validate_certificate_password(req.password, req.confirm)
     media_root = Path(req.media_root)
     now = deps.clock.now()
@@ -80,18 +151,7 @@ def issue_certificate(deps: Deps, session: StaffSession, req: IssueRequest,
     binding = None
     try:
         with deps.store.unit_of_work() as uow:
-            customer = uow.customers.get(req.customer_id)
-            if customer is None:
-                raise NotFound("고객을 찾을 수 없습니다", f"no customer {req.customer_id}")
-            evidence = todays_evidence(uow, deps, customer.customer_id, now)
-            for other in uow.certificates.by_customer(customer.customer_id):
-                if other.kind is kind and other.status in (CertStatus.ACTIVE, CertStatus.HELD) \
-                        and other.not_after > now:
-                    raise LifecycleError(
-                        f"이미 유효한 {kind.label_ko} 인증서가 있습니다 (일련번호 {other.serial}). "
-                        "갱신·재발급을 이용하십시오",
-                        f"the customer already has a valid {kind.label_en} certificate ({other.serial}): "
-                        "renew or reissue it")
+            customer, evidence = _refusal_before_typing(uow, deps, req.customer_id, kind, now)
             approval = None
             if evidence.result is not AuthenticityResult.VERIFIED:
                 binding = unverified_binding(customer.customer_id, evidence.evidence_id, "issue", kind=kind)
@@ -99,7 +159,8 @@ def issue_certificate(deps: Deps, session: StaffSession, req: IssueRequest,
             transaction = new_transaction(uow, deps, now)
             audit(uow, deps, session.staff_id, Action.ISSUE, "started", at=now, customer_ref=customer.customer_id,
                   subject=transaction, transaction=transaction, kind=kind.value, fee_krw=fee,
-                  evidence=evidence.evidence_id, approval_id=approval.approval_id if approval else None)
+                  evidence=evidence.evidence_id, approval_id=approval.approval_id if approval else None,
+                  business_number=business_number)
             uow.commit()
     except ApprovalError as exc:
         audit_alone(deps, session.staff_id, Action.APPROVAL_REFUSED, "refused", customer_ref=req.customer_id,

@@ -125,3 +125,23 @@ def test_validity_and_transaction_follow_the_kst_day(world):
     result = world.issue("홍길동")
     assert result.certificate.not_before.astimezone(KST).date().isoformat() == "2026-11-26"
     assert result.transaction.startswith("0815-20261126-")
+
+
+def test_corporate_without_a_business_number_is_refused_before_anything(world):
+    from teller.errors import ValidationError
+    from teller.services.issuance import CorporateApplicant, check_issuable
+
+    customer_id = world.identify("홍길동").customer.customer_id
+    with pytest.raises(ValidationError) as caught:
+        check_issuable(world.deps, world.teller, customer_id, CertKind.CORPORATE)
+    assert caught.value.code == "business_number_required"
+    with pytest.raises(ValidationError) as caught:
+        world.issue("홍길동", CertKind.CORPORATE, identify=False)
+    assert caught.value.code == "business_number_required"
+    with pytest.raises(ValidationError) as caught:
+        check_issuable(world.deps, world.teller, customer_id, CertKind.CORPORATE, CorporateApplicant("220-81-62518"))
+    assert caught.value.code == "business_number_check_digit"
+    assert not check_issuable(world.deps, world.teller, customer_id, CertKind.CORPORATE,
+                              CorporateApplicant("220-81-62517"))
+    with world.deps.store.unit_of_work() as uow:
+        assert uow.certificates.by_customer(customer_id) == []
