@@ -9,8 +9,8 @@ A read-only connection may ask for a plain deferred BEGIN with `execution_option
 so long reads (chain verification, exports) do not hold the write lock; under WAL they read a snapshot.
 
 JSON columns are written in the audit chain's canonical form (sorted keys, no spaces, UTF-8): audit details
-then read back as the very bytes the chain hashed, which lets verification check a window's details in one go
-(`db.fast_verify._stored_canonically`). PostgreSQL's JSONB keeps its own form either way.
+then read back as the very bytes of the stored record, which is what lets verification's consistency query
+(`db.audit_records`) match them against the record as text. PostgreSQL's JSONB keeps its own form either way.
 """
 
 from __future__ import annotations

@@ -240,6 +240,9 @@ class AuditEventRow(Base):
     details: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # the canonical content bytes the hash covers (revision 0004; NULL on events written before): the columns
+    # above are a queryable index of this record, checked against it on verification
+    record: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class Receipt(Base):

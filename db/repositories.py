@@ -404,7 +404,7 @@ class SqlApprovalRepository:
 AUDIT_COLUMNS = (
     T_AUDIT.c.branch_id, T_AUDIT.c.seq, T_AUDIT.c.event_id, T_AUDIT.c.at, T_AUDIT.c.terminal_id,
     T_AUDIT.c.staff_id, T_AUDIT.c.action, T_AUDIT.c.result, T_AUDIT.c.customer_ref, T_AUDIT.c.subject,
-    T_AUDIT.c.details, T_AUDIT.c.prev_hash, T_AUDIT.c.hash,
+    T_AUDIT.c.details, T_AUDIT.c.prev_hash, T_AUDIT.c.hash, T_AUDIT.c.record,
 )
 
 
@@ -483,6 +483,7 @@ class SqlAuditRepository:
         except ValueError as error:  # a naive timestamp
             raise StorageError("감사 기록 시각에 시간대가 없습니다", f"audit event rejected: {error}") from None
         event.hash = chain_hash(head_hash, content)
+        event.record = content
         self._db.run(insert(T_AUDIT).values(
             {c.name: getattr(event, c.name) for c in AUDIT_COLUMNS}))
         return event

@@ -9,16 +9,16 @@
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import json
-import sqlite3
-import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Sequence
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, exc, select
+from sqlalchemy import Connection, Engine, exc, select, text
 
 from db.engine import make_engine, make_session_factory, sqlite_file
 from db.repositories import (
@@ -35,17 +35,7 @@ from db.repositories import (
     audit_event,
     storage_error,
 )
-from db.fast_verify import (
-    _AS_STORED,
-    _DETAILS_CACHE,
-    _HELPER_MIN_ROWS,
-    _SQLITE_AUDIT_BATCH_RENDERED,
-    _SQLITE_AUDIT_HEAD,
-    _batch_checked,
-    _Helper,
-    _renders_like_python,
-    _steady_malloc,
-)
+from db.audit_records import LINKS, mismatches
 from teller.audit_chain import GENESIS, VerifiedRun
 from teller.config import Settings
 from teller.domain import AuditEvent
@@ -54,7 +44,7 @@ from teller.errors import StorageError, UnreadableAuditEvent
 
 _SQLITE_AUDIT_BATCH = (
     "SELECT branch_id, seq, event_id, at, terminal_id, staff_id, action, result, customer_ref, subject, details, "
-    "prev_hash, hash FROM audit_events WHERE branch_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+    "prev_hash, hash, record FROM audit_events WHERE branch_id = ? AND seq > ? ORDER BY seq LIMIT ?"
 )
 
 def _utc(text: str) -> datetime:
@@ -64,9 +54,15 @@ def _utc(text: str) -> datetime:
 
 def _sqlite_event(row: Any) -> AuditEvent:
     """One row of `_SQLITE_AUDIT_BATCH` decoded as `_sqlite_batch` does (its slow path, to find a bad row)."""
-    b, seq, eid, at, term, staff, action, result, cref, subj, details, prev, h = row
+    b, seq, eid, at, term, staff, action, result, cref, subj, details, prev, h, record = row
     return AuditEvent(b, seq, eid if len(eid) == 32 else uuid.UUID(eid).hex, _utc(at), term, staff, action, result,
-                      cref, subj, {} if details == "{}" else json.loads(details), prev, h)
+                      cref, subj, {} if details == "{}" else json.loads(details), prev, h, _record(record))
+
+
+def _record(value: object) -> bytes | None:
+    if value is None or type(value) is bytes:
+        return value
+    raise TypeError(f"record is {type(value).__name__}, not bytes")
 
 
 class SqlUnitOfWork:
@@ -123,7 +119,6 @@ class SqlBranchStore:
             raise StorageError(f"지점 데이터베이스 주소가 잘못되었습니다: {error}",
                                f"invalid branch database URL: {error}") from None
         self.session_factory = make_session_factory(self.engine)
-        self._renders_like_python: bool | None = None  # SQLite json_object vs json.dumps, probed on first use
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self)
@@ -158,105 +153,63 @@ class SqlBranchStore:
                 return
             last = events[-1].seq
 
-    def iter_audit_checked(self, batch: int = 2000, *,
-                           helper_min_rows: int = _HELPER_MIN_ROWS) -> Iterator[AuditEvent | VerifiedRun]:
-        """`iter_audit()` for chain verification (`teller.services.audit.verify_audit_chain`).
+    def iter_audit_checked(self, batch: int = 5000) -> Generator[AuditEvent | VerifiedRun, None, None]:
+        """`iter_audit()` for chain verification (`teller.services.audit.verify_audit_chain`), same verdicts.
 
-        On SQLite, SQLite renders each batch (the events with seq in (last, last + batch]); a batch whose events
-        all continue the chain and hash right comes back as one `VerifiedRun` (`db.fast_verify._batch_checked`).
-        Any other batch is read in the same read transaction by `_sqlite_batch` (the keyset batch of
-        `iter_audit`, raising as it would) and comes back as events, for `verify_chain` to judge; so verdicts,
-        errors and the first bad seq are the same. On a file with at least `helper_min_rows` events a helper
-        process checks batches from the top down meanwhile (`_Helper`). PostgreSQL: `iter_audit()`.
-
-        Batches of 2000 events: about a megabyte of strings each, which glibc is asked to reuse from batch to
-        batch (`_steady_malloc`).
+        One consistency query first finds the seqs whose columns do not match their stored records. Then each
+        keyset batch of (seq, prev_hash, hash, record) whose events all carry records and are none of those, continue
+        the chain and hash right over their stored bytes comes back as one `VerifiedRun`; any other batch is
+        read again decoded, in the same read transaction, as events for `verify_chain` to judge (events written
+        before revision 0004 have no record and always go that way).
         """
-        if self.engine.dialect.name != "sqlite":
-            yield from self.iter_audit(batch=batch)
-            return
-        helper = self._start_helper(batch, helper_min_rows)
-        _steady_malloc(True)
-        try:
-            seq, prev, last = 1, GENESIS, 0
-            while True:
-                done = None if helper is None else helper.done.get(last)
-                if (done is not None and seq == last + 1 and done.first_prev == prev
-                        and done.last_seq == last + done.rows):
-                    helper.stop()  # it is below us now: let it not compete for the CPU
-                    yield VerifiedRun(seq, prev, done.last_seq, done.last_hash)
-                    seq, prev, last = done.last_seq + 1, done.last_hash, done.last_seq
-                    continue
-                unreadable: UnreadableAuditEvent | None = None
-                events: list[AuditEvent] = []
-                try:
-                    with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
-                        conn.begin()  # the deferred BEGIN, before the driver cursor reads
-                        checked = self._checked_batch(conn, last, batch, seq, prev)
-                        if checked is None:
-                            try:
-                                events = self._sqlite_batch(conn, last, batch)
-                            except UnreadableAuditEvent as bad:
-                                unreadable, events = bad, bad.before
-                except exc.SQLAlchemyError as error:
-                    raise storage_error(error) from None
-                if checked is not None:
-                    # a short batch may still have events above a gap: the next window or `_sqlite_batch` says
-                    count, last_hash = checked
-                    yield VerifiedRun(seq, prev, seq + count - 1, last_hash)
-                    seq, prev, last = seq + count, last_hash, last + count
-                    continue
-                for event in events:
-                    yield event  # the consumer stops at a bad one, so past it the chain stands as these say
-                    seq, prev = event.seq + 1, event.hash
-                if unreadable is not None:
-                    raise unreadable
-                if len(events) < batch:
+        flagged = self._mismatches()
+        seq, prev, last = 1, GENESIS, 0
+        while True:
+            unreadable: UnreadableAuditEvent | None = None
+            events: list[AuditEvent] = []
+            run: tuple[int, str] | None = None
+            try:
+                with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+                    conn.begin()  # one read transaction for the links and, if needed, the decoded batch
+                    links = conn.execute(text(LINKS), {"branch": self.branch_id, "after": last, "n": batch}).all()
+                    run = _hashed_run(links, seq, prev, flagged)
+                    if run is None:
+                        try:
+                            events = self._batch(conn, last, batch)
+                        except UnreadableAuditEvent as bad:
+                            unreadable, events = bad, bad.before
+            except exc.SQLAlchemyError as error:
+                raise storage_error(error) from None
+            if run is not None:
+                count, last_hash = run
+                yield VerifiedRun(seq, prev, seq + count - 1, last_hash)
+                seq, prev, last = seq + count, last_hash, last + count
+                if count < batch:
                     return
-                last = events[-1].seq
-        finally:
-            if helper is not None:
-                helper.stop()
-            _steady_malloc(False)
-            _DETAILS_CACHE.clear()  # keep no audit details in memory past the verification
-            _AS_STORED.clear()
+                continue
+            for event in events:
+                yield event  # the consumer stops at a bad one, so past it the chain stands as these say
+                seq, prev = event.seq + 1, event.hash
+            if unreadable is not None:
+                raise unreadable
+            if len(events) < batch:
+                return
+            last = events[-1].seq
 
-    def _start_helper(self, batch: int, min_rows: int) -> _Helper | None:
-        path = sqlite_file(self.engine.url)
-        if path is None or not sys.executable or getattr(sys, "frozen", False):  # frozen: not a Python to run
-            return None
+    def _mismatches(self) -> list[int] | None:
+        """The seqs whose columns do not match their records, in order; None (trust no batch) where the query
+        fails, e.g. on PostgreSQL for a record that is no longer JSON."""
         try:
             with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
-                head = conn.exec_driver_sql(_SQLITE_AUDIT_HEAD, (self.branch_id,)).scalar()
-                if self._renders_like_python is None:
-                    self._renders_like_python = _renders_like_python(conn.connection.dbapi_connection)
-        except exc.SQLAlchemyError:
-            return None  # the batches will say what is wrong
-        if not self._renders_like_python or not isinstance(head, int) or head < max(min_rows, 2 * batch):
-            return None
-        try:
-            return _Helper(path.resolve(), self.branch_id, batch, (head - 1) // batch)
-        except OSError:
+                return [int(s) for (s,) in conn.execute(text(mismatches(self.engine.dialect.name)),
+                                                        {"branch": self.branch_id})]
+        except (exc.DBAPIError, TypeError, ValueError):  # TypeError, ValueError: a seq that is not a number
             return None
 
-    def _checked_batch(self, conn: Connection, after_seq: int, batch: int, seq: int,
-                       prev: str) -> tuple[int, str] | None:
-        """`_batch_checked` on the events with seq in (after_seq, after_seq + batch]; None where SQLite cannot
-        render them (e.g. a BLOB in a text column), renders text differently from Python, or any event fails.
-        Read through the driver's cursor, inside the connection's transaction."""
-        if self._renders_like_python is None:
-            self._renders_like_python = _renders_like_python(conn.connection.dbapi_connection)
-        if not self._renders_like_python or seq != after_seq + 1:  # the seqs come relative to after_seq
-            return None
-        window = (self.branch_id, after_seq, after_seq + batch)
-        cursor = conn.connection.cursor()
-        try:
-            row = cursor.execute(_SQLITE_AUDIT_BATCH_RENDERED, window).fetchone()
-            return _batch_checked(row, prev, lambda sql: cursor.execute(sql, window).fetchone()[0])
-        except sqlite3.Error:
-            return None
-        finally:
-            cursor.close()
+    def _batch(self, conn: Connection, after_seq: int, batch: int) -> list[AuditEvent]:
+        if self.engine.dialect.name == "sqlite":
+            return self._sqlite_batch(conn, after_seq, batch)
+        return self._core_batch(conn, after_seq, batch)
 
     def _core_batch(self, conn: Connection, after_seq: int, batch: int) -> list[AuditEvent]:
         stmt = (select(*AUDIT_COLUMNS)
@@ -273,8 +226,8 @@ class SqlBranchStore:
         try:
             return [
                 AuditEvent(b, seq, eid if len(eid) == 32 else uuid.UUID(eid).hex, _utc(at), term, staff, action,
-                           result, cref, subj, {} if details == "{}" else loads(details), prev, h)
-                for (b, seq, eid, at, term, staff, action, result, cref, subj, details, prev, h) in rows
+                           result, cref, subj, {} if details == "{}" else loads(details), prev, h, _record(record))
+                for (b, seq, eid, at, term, staff, action, result, cref, subj, details, prev, h, record) in rows
             ]
         except (ValueError, TypeError, AttributeError):  # a row overwritten with garbage: name it
             before: list[AuditEvent] = []
@@ -294,6 +247,28 @@ class SqlBranchStore:
         return f"SqlBranchStore({self.engine.url.render_as_string(hide_password=True)!r}, {self.branch_id!r})"
 
 
+
+
+def _hashed_run(links: Sequence[Any], seq: int, prev: str, flagged: list[int] | None) -> tuple[int, str] | None:
+    """(count, last hash) when these (seq, prev_hash, hash, record) rows are seq, seq + 1, …, none of them
+    `flagged`, each carrying record bytes, linked to `prev` and each other, each hash SHA-256 over the previous
+    hash and its record; None otherwise (the decoding path then names the first bad event)."""
+    if not links or flagged is None:
+        return None
+    at = bisect.bisect_left(flagged, seq)
+    if at < len(flagged) and flagged[at] < seq + len(links):
+        return None
+    sha256, fromhex = hashlib.sha256, bytes.fromhex
+    try:
+        for expected, (s, p, h, record) in enumerate(links, seq):
+            if s != expected or p != prev or type(record) is not bytes:
+                return None
+            if sha256(fromhex(p) + record).hexdigest() != h:
+                return None
+            prev = h
+    except (TypeError, ValueError):  # a hash column that is not hex text
+        return None
+    return len(links), prev
 
 
 def open_store(settings: Settings, *, busy_timeout_ms: int | None = None) -> SqlBranchStore:

@@ -113,14 +113,15 @@ def event_content(event: AuditEvent) -> bytes:
 
 
 def event_hash(event: AuditEvent) -> str:
-    return chain_hash(event.prev_hash, event_content(event))
+    """The hash over the stored record bytes where the event has them, else over its rendered columns."""
+    return chain_hash(event.prev_hash, event_content(event) if event.record is None else event.record)
 
 
 @dataclass(frozen=True, slots=True)
 class VerifiedRun:
     """Events `first_seq`..`last_seq` that a store has already checked against their hashes and against each
-    other (contiguous, each prev_hash the hash before it), e.g. with a faster rendering of the same canonical
-    bytes. `verify_chain` only has to link the run to the chain around it."""
+    other (contiguous, each prev_hash the hash before it, each hash over the stored record bytes, the columns
+    matching the records). `verify_chain` only has to link the run to the chain around it."""
 
     first_seq: int
     first_prev_hash: str
@@ -144,7 +145,7 @@ def verify_chain(
 ) -> tuple[int, str]:
     """Check events in order; return (last seq, last hash). Raise ChainBreak at the first bad sequence number.
 
-    Detects modification (hash mismatch), deletion (seq gap or prev_hash mismatch), insertion (seq or prev_hash
+    Detects modification (hash mismatch, or columns that no longer match the stored record), deletion (seq gap or prev_hash mismatch), insertion (seq or prev_hash
     mismatch) and reordering (seq out of order). A `VerifiedRun` stands for its events: only its first event's
     seq and prev_hash are checked here, with the same verdicts as for that event.
     """
@@ -165,11 +166,13 @@ def verify_chain(
         if event.prev_hash != prev:
             raise ChainBreak(event.seq, "prev_hash does not match the previous event")
         try:
-            content_ok = event_hash(event) == event.hash
+            rendered = event_content(event)
         except (TypeError, ValueError) as error:  # a column holding what no event can hold (e.g. bytes)
             raise ChainBreak(event.seq, f"unreadable: {type(error).__name__}: {error}"[:200]) from None
-        if not content_ok:
+        if chain_hash(prev, rendered if event.record is None else event.record) != event.hash:
             raise ChainBreak(event.seq, "content does not match its hash")
+        if event.record is not None and rendered != event.record:  # the columns are an index of the record
+            raise ChainBreak(event.seq, "content does not match its hash")  # one verdict for a changed event
         prev = event.hash
         expected_seq += 1
     return expected_seq - 1, prev

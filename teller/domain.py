@@ -281,6 +281,10 @@ class AuditEvent:
     details: dict[str, Any]
     prev_hash: str  # hex; "0"*64 for seq 1
     hash: str  # hex sha256 over prev_hash + canonical content (teller.audit_chain)
+    # the canonical content bytes as stored (teller.audit_chain.canonical_content); None for events written
+    # before the store kept them (revision 0004), which verify by rendering their columns. Not compared: it is
+    # the stored form of the same event (verify_chain checks that the columns render to it)
+    record: bytes | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True)

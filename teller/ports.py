@@ -8,7 +8,7 @@ Adapters: `teller.pki.ca.EmbeddedCA` (CertificateAuthority), `teller.identity.au
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from cryptography import x509
 
+from teller.audit_chain import VerifiedRun
 from teller.documents import AuditExtractData, DailyReportData, ReceiptData
 from teller.domain import (
     ApprovalRecord,
@@ -267,6 +268,11 @@ class BranchStore(Protocol):
         """Every event oldest first, in its own read transaction(s)."""
         ...
 
+    def iter_audit_checked(self, batch: int = 5000) -> Generator[AuditEvent | VerifiedRun, None, None]:
+        """`iter_audit()` for chain verification: where the store has already checked a run of events (hashes
+        over their stored records, links, columns against records) it yields the run as one `VerifiedRun`;
+        `teller.audit_chain.verify_chain` gives the same verdicts either way."""
+        ...
 
 # ---------------------------------------------------------------------------------------------- head office
 

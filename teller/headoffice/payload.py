@@ -29,6 +29,8 @@ def event_payload(event: AuditEvent) -> dict[str, Any]:
         "details": event.details,
         "prev_hash": event.prev_hash,
         "hash": event.hash,
+        # the bytes the hash covers, so head office verifies what the branch stored (None: an older event)
+        "record": None if event.record is None else event.record.decode("utf-8", "replace"),
     }
 
 
@@ -53,4 +55,5 @@ def payload_event(payload: dict[str, Any]) -> AuditEvent:
         details=payload["details"] if payload["details"] is not None else {},
         prev_hash=payload["prev_hash"],
         hash=payload["hash"],
+        record=None if payload.get("record") is None else str(payload["record"]).encode("utf-8"),
     )

@@ -68,15 +68,14 @@ def verify_audit_chain(store: BranchStore, progress: Callable[[int], None] | Non
                        every: int = PROGRESS_EVERY) -> ChainReport:
     """Stream every event through `teller.audit_chain.verify_chain`; report the first bad sequence number.
 
-    A store may offer `iter_audit_checked()`: the same events, where it can as `VerifiedRun`s it has already
-    checked with an equivalent faster method (the SQLite store does), with the same verdicts.
+    Reads `store.iter_audit_checked()`: the same events, runs the store has already checked over their stored
+    record bytes as `VerifiedRun`s.
 
     Also refuses a trail shorter than what head office already acknowledged (a deleted tail leaves no gap in
     the chain itself).
     """
     tally = [0]
-    checked: Callable[[], Iterable[AuditEvent | VerifiedRun]] | None = getattr(store, "iter_audit_checked", None)
-    items = store.iter_audit() if checked is None else checked()
+    items = store.iter_audit_checked()
     try:
         head_seq, _ = verify_chain(_counted(items, progress, every, tally))
     except ChainBreak as br:
@@ -84,9 +83,7 @@ def verify_audit_chain(store: BranchStore, progress: Callable[[int], None] | Non
     except UnreadableAuditEvent as bad:  # overwritten with something that is not even a value: also a break
         return ChainReport(False, bad.seq - 1, bad.seq, f"unreadable: {bad.why}", tally[0] + 1)
     finally:
-        close = getattr(items, "close", None)
-        if close is not None:  # a generator left at a break: end its read transaction and helpers now
-            close()
+        items.close()  # a generator left at a break: end its read transaction now
     if progress is not None:
         progress(tally[0])
     with store.unit_of_work() as uow:

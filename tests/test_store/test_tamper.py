@@ -61,7 +61,27 @@ def _forge_insert(store: SqlBranchStore) -> None:
                                            hash=chain_hash(prev, canonical_content(**fields))))
 
 
+def _edit_record(store: SqlBranchStore, seq: int, old: str, new: str) -> None:
+    """Rewrite the stored record bytes of one event (the hash no longer covers them)."""
+    if store.engine.dialect.name == "sqlite":
+        edited = f"CAST(replace(CAST(record AS TEXT), '{old}', '{new}') AS BLOB)"
+    else:
+        edited = f"convert_to(replace(convert_from(record, 'UTF8'), '{old}', '{new}'), 'UTF8')"
+    _sql(store, f"UPDATE audit_events SET record = {edited} WHERE seq = {seq}")
+
+
+def _garble_record(store: SqlBranchStore, seq: int) -> None:
+    garbage = "x'7b'" if store.engine.dialect.name == "sqlite" else "'\\x7b'::bytea"
+    _sql(store, f"UPDATE audit_events SET record = {garbage} WHERE seq = {seq}")
+
+
 TAMPERS: dict[str, tuple[Callable[[SqlBranchStore], None], int]] = {
+    "modify record": (lambda s: _edit_record(s, 5, '"result":"ok"', '"result":"no"'), 5),
+    "record not JSON": (lambda s: _garble_record(s, 7), 7),
+    "modify column and record alike": (lambda s: (_edit_record(s, 5, '"result":"ok"', '"result":"no"'),
+                                                  _sql(s, "UPDATE audit_events SET result = 'no' WHERE seq = 5")), 5),
+    "modify an older event (no record)": (lambda s: _sql(s, "UPDATE audit_events SET record = NULL",
+                                                          "UPDATE audit_events SET result = 'x' WHERE seq = 8"), 8),
     "modify result": (lambda s: _sql(s, "UPDATE audit_events SET result = 'refused' WHERE seq = 5"), 5),
     "modify staff": (lambda s: _sql(s, "UPDATE audit_events SET staff_id = 's9999' WHERE seq = 1"), 1),
     "modify hash": (lambda s: _sql(s, f"UPDATE audit_events SET hash = '{'f' * 64}' WHERE seq = {N}"), N),

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from teller.audit_chain import GENESIS, event_hash
+from teller.audit_chain import GENESIS, event_content, event_hash
 from teller.domain import AuditEvent
 
 ChainFactory = Callable[..., list[AuditEvent]]
@@ -172,8 +172,8 @@ def faulty_pg() -> Iterator[FaultyPostgres]:
 
 
 def rewrite_branch_history(branch: Any, seq: int) -> None:
-    """The strongest attacker: change a synced event with raw SQL and recompute every later hash so the branch's
-    own chain verifies again."""
+    """The strongest attacker: change a synced event with raw SQL, rewrite its stored record to match and
+    recompute every later hash so the branch's own chain verifies again."""
     events = local_events(branch)
     events[seq - 1].result = "refused"
     prev = events[seq - 2].hash if seq > 1 else "0" * 64
@@ -181,10 +181,11 @@ def rewrite_branch_history(branch: Any, seq: int) -> None:
     with conn:
         for e in events[seq - 1:]:
             e.prev_hash = prev
+            e.record = event_content(e)
             e.hash = event_hash(e)
             prev = e.hash
-            conn.execute("UPDATE audit_events SET result = ?, prev_hash = ?, hash = ? WHERE branch_id = ? AND seq = ?",
-                         (e.result, e.prev_hash, e.hash, e.branch_id, e.seq))
+            conn.execute("UPDATE audit_events SET result = ?, prev_hash = ?, hash = ?, record = ? "
+                         "WHERE branch_id = ? AND seq = ?", (e.result, e.prev_hash, e.hash, e.record, e.branch_id, e.seq))
     conn.close()
     from teller.audit_chain import verify_chain
 
