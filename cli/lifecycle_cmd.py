@@ -9,6 +9,7 @@ can fix, 2 for a bad request, 3 for an internal error, which is also logged in <
                   "id_document": {"type": "resident_card" | "driver_license" | "passport" | "alien_card",
                                   "number": "…", "issue_date": "YYYY-MM-DD", "mrz": ["line1", "line2"]}},
      "kind": "bank" | "general" | "corporate", "media": "/path/to/usb", "password": "customer cert password",
+     "business_number": "220-81-62517",   # 사업자등록번호: corporate only, refused on a personal kind
      "approval": {"manager_id": "m001", "password": "…", "reason": "…"}}
 
 renew/reissue take "serial", "media", "password" and the "customer" block (today's identification is required
@@ -238,7 +239,7 @@ def _deps(settings: Any) -> Any:
 
 def cmd_issue(settings: Any, request: dict[str, Any]) -> dict[str, Any]:
     from teller.domain import CertKind
-    from teller.services.issuance import IssueRequest, issue_certificate
+    from teller.services.issuance import CorporateApplicant, IssueRequest, issue_certificate
 
     try:
         kind = CertKind(str(request.get("kind", "bank")))
@@ -247,6 +248,8 @@ def cmd_issue(settings: Any, request: dict[str, Any]) -> dict[str, Any]:
                               "kind must be bank, general or corporate") from None
     media = Path(str(_need(request, "media")))
     password, confirm = _password(request)
+    business_number = request.get("business_number")
+    corporate = None if business_number is None else CorporateApplicant(str(business_number))
     deps = _deps(settings)
     session = _session(deps, request)
     identified = _identify(deps, session, request)
@@ -255,7 +258,7 @@ def cmd_issue(settings: Any, request: dict[str, Any]) -> dict[str, Any]:
     def call(approval_id: str | None) -> Any:
         return issue_certificate(deps, session, IssueRequest(customer_id=customer_id, kind=kind, media_root=media,
                                                              password=password, confirm=confirm,
-                                                             approval_id=approval_id))
+                                                             approval_id=approval_id, corporate=corporate))
 
     result = _with_approval(deps, session, request, call)
     return _issue_like_json(result, media) | {"rrn_masked": identified.customer.rrn_masked,

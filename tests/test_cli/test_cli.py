@@ -169,3 +169,19 @@ def test_an_unforeseen_error_is_one_line_not_a_traceback(tmp_path, monkeypatch, 
     err = capsys.readouterr().err
     assert code == 70
     assert err.count("\n") == 1 and "disk controller said no" in err and "Traceback" not in err
+
+
+def test_corporate_issuance_takes_the_business_number_from_the_request(cli_home):
+    """법인 범용 over the CLI: refused without a 사업자등록번호 (and with a wrong check digit), issued with a valid one;
+    a business number on a personal kind is refused."""
+    code, out, _ = cli_home.request("issue", cli_home.issue_request(kind="corporate"))
+    assert code == 2 and out["error"] == "business_number_required"
+    code, out, _ = cli_home.request("issue", cli_home.issue_request(kind="corporate", business_number="220-81-62518"))
+    assert code == 2 and out["error"] == "business_number_check_digit"
+    code, out, _ = cli_home.request("issue", cli_home.issue_request(kind="bank", business_number="220-81-62517"))
+    assert code == 2 and out["error"] == "business_number_not_corporate"
+    assert not any(cli_home.media.rglob("signCert.der"))
+    code, out, err = cli_home.request("issue", cli_home.issue_request(kind="corporate", business_number="220-81-62517"))
+    assert code == 0, (out, err)
+    assert out["kind"] == "corporate"
+    assert len(list(cli_home.media.rglob("signCert.der"))) == 1
