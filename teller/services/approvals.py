@@ -34,9 +34,8 @@ class ApprovalNeeded(ApprovalRequired):
 
     def __init__(self, action: str, binding: str) -> None:
         ko, en = _ACTION_LABELS.get(action, (action, action))
-        super().__init__(f"{ko}에는 책임자 승인이 필요합니다", f"{en} needs a manager's approval")
-        self.action = action
-        self.binding = binding
+        super().__init__(f"{ko}에는 책임자 승인이 필요합니다", f"{en} needs a manager's approval",
+                         action=action, binding=binding)
 
 
 def is_gated(settings: Settings, action: str) -> bool:
