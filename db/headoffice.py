@@ -420,7 +420,8 @@ class HeadOffice:
             query = query.where(ho_incidents.c.branch_id == branch_id)
         with self._translate("본점에 연결할 수 없습니다", "head office unreachable"):
             with self.engine.connect() as conn:
-                return [Incident(r.branch_id, r.kind, r.seq, r.detail, r.detected_at, r.last_seen_at, r.count)
+                return [Incident(r.branch_id, r.kind, r.seq, r.detail, r.detected_at, r.last_seen_at,
+                                 r._mapping[ho_incidents.c.count])
                         for r in conn.execute(query)]
 
     def events(self, branch_id: str, after_seq: int = 0, limit: int = 10_000) -> list[AuditEvent]:

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from teller.config import Settings
-from teller.domain import Action, ApprovalRecord, Role, StaffSession
+from teller.domain import Action, ApprovalRecord, Role, StaffSession, text_value
 from teller.errors import ApprovalError, ApprovalRequired, ValidationError
 from teller.ports import UnitOfWork
 from teller.services.auth import check_staff_credentials
@@ -51,8 +51,7 @@ def binding_for(action: str, **fields: object) -> str:
         value = fields[name]
         if value is None:
             continue
-        value = getattr(value, "value", value)
-        text = str(value).replace("|", "/")
+        text = text_value(value).replace("|", "/")
         parts.append(f"{name}={text}")
     return "|".join(parts)
 
