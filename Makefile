@@ -31,6 +31,7 @@ run: install
 
 test: install-test
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: install-test

@@ -42,7 +42,7 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any]:
     from db.store import open_store
     from teller.config import load_settings
 
-    settings = load_settings(getattr(args, "home", None))
+    settings = load_settings(args.home)
     return settings, open_store(settings)
 
 

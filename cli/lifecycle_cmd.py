@@ -26,9 +26,12 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from teller.errors import TellerError, ValidationError
+from teller.errors import ApprovalRequired, TellerError, ValidationError
+
+if TYPE_CHECKING:
+    from teller.services.receipts import ReceiptOutcome
 
 EXIT_REFUSED = 1
 EXIT_BAD_REQUEST = 2
@@ -125,14 +128,13 @@ def run_json_command(args: argparse.Namespace, command: str) -> int:
     return 0
 
 
-class ApprovalMissing(TellerError):
-    code = "approval_required"
+class ApprovalMissing(ApprovalRequired):
+    """A gated command's request without an 'approval' object: the JSON answer names what to approve."""
 
-    def __init__(self, exc: Any) -> None:
+    def __init__(self, exc: ApprovalRequired) -> None:
         super().__init__(exc.message + " (요청에 'approval' 항목을 넣으십시오)",
-                         exc.message_en + " (add an 'approval' object to the request)")
-        self.action = exc.action
-        self.binding = exc.binding
+                         exc.message_en + " (add an 'approval' object to the request)",
+                         action=exc.action, binding=exc.binding)
 
 
 # ---------------------------------------------------------------------------------------------- steps
@@ -175,14 +177,13 @@ def _identify(deps: Any, session: Any, request: dict[str, Any]) -> Any:
 
 def _with_approval(deps: Any, session: Any, request: dict[str, Any], call: Callable[[str | None], Any]) -> Any:
     """Run a gated service; on ApprovalRequired use the request's "approval" object and retry once."""
-    from teller.errors import ApprovalRequired
     from teller.services.approvals import approve
 
     try:
         return call(None)
     except ApprovalRequired as exc:
         approval = request.get("approval")
-        if not approval or not hasattr(exc, "binding"):
+        if not approval:
             raise ApprovalMissing(exc) from None
         approval_id = approve(deps, session, str(_need(approval, "manager_id", "approval.")),
                               str(_need(approval, "password", "approval.")), exc.action, exc.binding,
@@ -206,12 +207,10 @@ def _cert_json(cert: Any) -> dict[str, Any]:
     }
 
 
-def _receipt_json(outcome: Any) -> dict[str, Any]:
+def _receipt_json(outcome: ReceiptOutcome | None) -> dict[str, Any]:
     if outcome is None:
         return {"receipt": None, "printed": False}
-    return {"receipt": str(getattr(outcome, "pdf_path", "") or "") or None,
-            "printed": bool(getattr(outcome, "printed", False)),
-            "receipt_message": getattr(outcome, "message", None)}
+    return {"receipt": str(outcome.pdf_path), "printed": outcome.printed, "receipt_message": outcome.message}
 
 
 def _issue_like_json(result: Any, media: Path) -> dict[str, Any]:

@@ -78,7 +78,7 @@ def _with_session(args: argparse.Namespace, work: Callable[[Any, Any], int]) -> 
     from cli.wiring import build_deps
 
     password = _password()
-    deps = build_deps(load_settings(getattr(args, "home", None)))
+    deps = build_deps(load_settings(args.home))
     try:
         session = sign_in(deps, args.staff, password)
         try:
@@ -86,9 +86,7 @@ def _with_session(args: argparse.Namespace, work: Callable[[Any, Any], int]) -> 
         finally:
             sign_out(deps, session)
     finally:
-        dispose = getattr(deps.store, "dispose", None)
-        if dispose is not None:
-            dispose()
+        deps.store.dispose()
 
 
 def _reprint(args: argparse.Namespace) -> int:

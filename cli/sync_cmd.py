@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from teller.errors import UpstreamError
+from teller.services.context import SyncContext
 
 
 def register(sub: Any) -> None:
@@ -23,37 +24,28 @@ def register(sub: Any) -> None:
     status.set_defaults(func=_status)
 
 
-def _deps(args: argparse.Namespace) -> Any:
-    """What sync needs — settings, the branch store, a clock — and nothing more.
-
-    Deliberately not `cli.wiring.build_deps`: that also opens (and on a fresh home creates) the master key, the
-    embedded CA and the printer, none of which a sync run (often from a scheduler) needs or should create.
-    `sync_once` takes any object with `.settings`, `.store`, `.clock`, so a full `Deps` works the same.
-    """
-    from types import SimpleNamespace
-
+def _deps(args: argparse.Namespace) -> SyncContext:
+    """What sync needs — settings, the branch store, a clock — and nothing more (not `cli.wiring.build_deps`:
+    see `SyncContext`)."""
     from db.store import open_store
     from teller.config import load_settings
     from teller.ports import SystemClock
 
-    settings = load_settings(getattr(args, "home", None))
-    return SimpleNamespace(settings=settings, store=open_store(settings), clock=SystemClock(), extras={})
-
-
-def _upstream(deps: Any) -> Any:
-    upstream = getattr(deps, "extras", {}).get("upstream")
-    if upstream is not None:
-        return upstream
-    from db.headoffice import make_upstream
-
-    return make_upstream(deps.settings)
+    settings = load_settings(args.home)
+    return SyncContext(settings=settings, store=open_store(settings), clock=SystemClock())
 
 
 def _sync(args: argparse.Namespace) -> int:
     from teller.services.sync import retry_sync
 
+    from db.headoffice import make_upstream
+
     deps = _deps(args)
-    report = retry_sync(deps, _upstream(deps), attempts=max(args.attempts, 1), batch_size=args.batch_size)
+    upstream = make_upstream(deps.settings)
+    try:
+        report = retry_sync(deps, upstream, attempts=max(args.attempts, 1), batch_size=args.batch_size)
+    finally:
+        upstream.close()
     if args.json:
         print(json.dumps({"ok": report.ok, "sent": report.sent, "acked_seq": report.acked_seq,
                           "local_seq": report.local_seq, "pending": report.pending, "error": report.error},

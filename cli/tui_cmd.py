@@ -10,6 +10,10 @@ import argparse
 import logging
 from typing import Any
 
+from teller.config import Settings
+from teller.ports import Upstream
+from teller.services.context import Deps
+
 log = logging.getLogger("teller.tui")
 
 
@@ -18,24 +22,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_tui)
 
 
-def open_terminal_deps(settings: Any) -> Any:
+def open_terminal_deps(settings: Settings) -> Deps:
     """Build the services and run the start-of-day housekeeping (branch record, expired holds, reconciliation)."""
     from teller.services import setup
     from cli.wiring import build_deps
 
     deps = build_deps(settings)
 
-    def upstream_factory() -> Any:  # the TUI's background sync connects lazily, in its own thread
+    def upstream_factory() -> Upstream:  # the TUI's background sync connects lazily, in its own thread
         from db.headoffice import make_upstream
 
         return make_upstream(settings)
 
-    deps.extras["upstream_factory"] = upstream_factory
+    deps.upstream_factory = upstream_factory
     setup.initialise_branch(deps)
     try:
         setup.start_of_day(deps)
-    except ImportError:  # reconciliation not available in this build
-        pass
     except Exception:  # housekeeping must not keep the counter closed; the log has the details
         log.exception("start-of-day housekeeping failed")
     return deps

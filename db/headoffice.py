@@ -60,7 +60,7 @@ from sqlalchemy.engine import make_url
 from teller.audit_chain import GENESIS, ChainBreak, VerifiedRun, verify_chain
 from teller.config import Settings
 from teller.domain import AuditEvent
-from teller.errors import UpstreamError
+from teller.errors import ErrorKind, UpstreamError
 from teller.headoffice.rules import Refusal, check_resent, parse_batch, split_at_watermark, verified_prefix
 from teller.ports import ApplyResult, QuarantinedEvent
 
@@ -284,7 +284,7 @@ class HeadOffice:
         except Exception as exc:
             if _is_connection_error(exc):
                 detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
-                raise UpstreamError(f"{ko}: {detail}", f"{en}: {detail}", code="upstream_unreachable") from exc
+                raise UpstreamError(f"{ko}: {detail}", f"{en}: {detail}", kind=ErrorKind.UPSTREAM_UNREACHABLE) from exc
             raise
 
     def _record_incident(self, branch_id: str, refusal: Refusal) -> None:
@@ -420,7 +420,8 @@ class HeadOffice:
             query = query.where(ho_incidents.c.branch_id == branch_id)
         with self._translate("본점에 연결할 수 없습니다", "head office unreachable"):
             with self.engine.connect() as conn:
-                return [Incident(r.branch_id, r.kind, r.seq, r.detail, r.detected_at, r.last_seen_at, r.count)
+                return [Incident(r.branch_id, r.kind, r.seq, r.detail, r.detected_at, r.last_seen_at,
+                                 r._mapping[ho_incidents.c.count])
                         for r in conn.execute(query)]
 
     def events(self, branch_id: str, after_seq: int = 0, limit: int = 10_000) -> list[AuditEvent]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, exc, func, insert, select, update
+from sqlalchemy import Row, Table, and_, exc, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Executable
@@ -20,6 +20,7 @@ from sqlalchemy.sql import ColumnElement, Executable
 from db.models import (
     Approval,
     AuditEventRow,
+    Base,
     Branch,
     Certificate,
     Counter,
@@ -49,20 +50,28 @@ from teller.domain import (
     Role,
     StaffRecord,
     SyncState,
+    text_value,
 )
 from teller.errors import CertificateInForce, NotFound, StorageError
 
-T_BRANCH = Branch.__table__
-T_TERMINAL = Terminal.__table__
-T_STAFF = Staff.__table__
-T_CUSTOMER = Customer.__table__
-T_EVIDENCE = IdEvidenceRow.__table__
-T_CERT = Certificate.__table__
-T_APPROVAL = Approval.__table__
-T_AUDIT = AuditEventRow.__table__
-T_RECEIPT = Receipt.__table__
-T_COUNTER = Counter.__table__
-T_SYNC = SyncStateRow.__table__
+def _table(model: type[Base]) -> Table:
+    """A model's table, typed as the `Table` it is (`__table__` is declared as any `FromClause`)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+T_BRANCH = _table(Branch)
+T_TERMINAL = _table(Terminal)
+T_STAFF = _table(Staff)
+T_CUSTOMER = _table(Customer)
+T_EVIDENCE = _table(IdEvidenceRow)
+T_CERT = _table(Certificate)
+T_APPROVAL = _table(Approval)
+T_AUDIT = _table(AuditEventRow)
+T_RECEIPT = _table(Receipt)
+T_COUNTER = _table(Counter)
+T_SYNC = _table(SyncStateRow)
 
 
 # ---------------------------------------------------------------------------------------------- errors
@@ -423,7 +432,7 @@ def audit_conditions(branch_id: str, flt: AuditFilter) -> list[ColumnElement[boo
     if flt.staff_id is not None:
         conditions.append(T_AUDIT.c.staff_id == flt.staff_id)
     if flt.action is not None:
-        conditions.append(T_AUDIT.c.action == str(getattr(flt.action, "value", flt.action)))
+        conditions.append(T_AUDIT.c.action == text_value(flt.action))
     if flt.customer_ref is not None:
         conditions.append(T_AUDIT.c.customer_ref == flt.customer_ref)
     return conditions
@@ -444,10 +453,12 @@ def _floats_as_text(value: Any) -> Any:
 def _json_normal(details: Mapping[str, Any]) -> dict[str, Any]:
     """The details exactly as they will read back from the database (tuples → lists, keys → str, floats → text)."""
     try:
-        return _floats_as_text(json.loads(json.dumps(dict(details), ensure_ascii=False)))
+        normal = _floats_as_text(json.loads(json.dumps(dict(details), ensure_ascii=False)))
     except (TypeError, ValueError) as error:
         raise StorageError("감사 기록의 세부 내용을 저장할 수 없습니다 (JSON 아님)",
                            f"audit details are not JSON-serialisable: {error}") from None
+    assert isinstance(normal, dict)  # a dict through JSON is a dict
+    return normal
 
 
 class SqlAuditRepository:
@@ -470,7 +481,7 @@ class SqlAuditRepository:
         event = AuditEvent(
             branch_id=self._db.branch_id, seq=head_seq + 1, event_id=uuid.uuid4().hex,
             at=draft.at, terminal_id=draft.terminal_id, staff_id=draft.staff_id,
-            action=str(getattr(draft.action, "value", draft.action)), result=draft.result,
+            action=text_value(draft.action), result=draft.result,
             customer_ref=draft.customer_ref, subject=draft.subject, details=details,
             prev_hash=head_hash, hash="",
         )

@@ -235,9 +235,8 @@ class SqlBranchStore:
                 try:
                     before.append(_sqlite_event(row))
                 except (ValueError, TypeError, AttributeError) as error:
-                    bad = UnreadableAuditEvent(int(row[1]), f"{type(error).__name__}: {error}"[:200])
-                    bad.before = before  # the rows before it still go through the chain check first
-                    raise bad from None
+                    raise UnreadableAuditEvent(int(row[1]), f"{type(error).__name__}: {error}"[:200],
+                                               before) from None
             raise
 
     def dispose(self) -> None:

@@ -50,7 +50,8 @@ class PdfDocuments:
 
     def _canvas(self, buf: io.BytesIO, size: tuple[float, float], data: ReceiptData) -> Canvas:
         c = Canvas(buf, pagesize=size, pageCompression=1, invariant=1 if self.invariant else 0,
-                   initialFontName=fonts.REGULAR, initialFontSize=8)
+                   initialFontName=fonts.REGULAR,  # type: ignore[arg-type]  # a font name; types-reportlab says float
+                   initialFontSize=8)
         c.setTitle(f"{action_title(data.action)} 확인증 {data.transaction}")
         c.setAuthor(fonts.printable(f"{data.bank_name} {data.branch_name}"))
         c.setCreator("branch-teller")

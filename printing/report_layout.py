@@ -6,6 +6,7 @@ and "page/total" (counted in a second pass by `_NumberedCanvas`).
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable
 from typing import Any
@@ -57,21 +58,20 @@ def _status(ok: bool | None) -> str:
 class _NumberedCanvas(Canvas):
     """Defers page output until the page count is known, then stamps "n/total" on each page."""
 
-    footer: Callable[[Canvas, int, int], None] = staticmethod(lambda c, n, total: None)  # type: ignore[assignment]
-
-    def __init__(self, *args: Any, **kw: Any) -> None:
+    def __init__(self, *args: Any, footer: Callable[[Canvas, int, int], None], **kw: Any) -> None:
         super().__init__(*args, **kw)
+        self._footer = footer
         self._pages: list[dict[str, Any]] = []
 
     def showPage(self) -> None:  # noqa: N802 (reportlab API)
         self._pages.append(dict(self.__dict__))
-        self._startPage()
+        self._startPage()  # type: ignore[attr-defined]  # reportlab's page reset (the NumberedCanvas recipe); not in its stubs
 
     def save(self) -> None:
         total = len(self._pages)
         for n, state in enumerate(self._pages, start=1):
             self.__dict__.update(state)
-            type(self).footer(self, n, total)
+            self._footer(self, n, total)
             super().showPage()
         super().save()
 
@@ -92,13 +92,12 @@ def _build(story: list[Any], *, title: str, header: str, pagesize: tuple[float, 
         c.drawCentredString(width / 2, 8 * mm, f"{n}/{total}")
         c.restoreState()
 
-    canvas_cls = type("_Canvas", (_NumberedCanvas,), {"footer": staticmethod(footer)})
     doc = SimpleDocTemplate(
         buf, pagesize=pagesize, leftMargin=14 * mm, rightMargin=14 * mm, topMargin=15 * mm, bottomMargin=15 * mm,
         title=title, author=printable(header), creator="branch-teller", invariant=1 if invariant else 0,
         initialFontName=REGULAR, initialFontSize=8,
     )
-    doc.build(story, canvasmaker=canvas_cls)
+    doc.build(story, canvasmaker=functools.partial(_NumberedCanvas, footer=footer))
     return buf.getvalue()
 
 

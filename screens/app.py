@@ -174,7 +174,7 @@ class TellerApp(App[None]):
     def _start_sync(self) -> None:
         """Background sync while the terminal runs, when the wiring gave an upstream (`teller tui` does)."""
         deps = self._deps
-        factory = deps.extras.get("upstream_factory") if deps is not None else None
+        factory = deps.upstream_factory if deps is not None else None
         if deps is None or factory is None or deps.settings.sync_interval_s <= 0 or self.sync_worker is not None:
             return
         from teller.services.sync import SyncWorker

@@ -6,7 +6,7 @@ labels. One table for every layer, so the log review, the reports and the export
 
 from __future__ import annotations
 
-from teller.domain import Action
+from teller.domain import Action, text_value
 
 ACTION_LABELS: dict[str, tuple[str, str]] = {
     Action.SIGN_IN.value: ("로그인", "Sign-in"),
@@ -46,7 +46,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
 
 def action_label(action: str, lang: str = "ko") -> str:
     """The label of an action value; an unknown value (a newer terminal's action) shows as itself."""
-    ko, en = ACTION_LABELS.get(str(getattr(action, "value", action)), (str(action), str(action)))
+    ko, en = ACTION_LABELS.get(text_value(action), (text_value(action), text_value(action)))
     return en if lang == "en" else ko
 
 RESULT_LABELS: dict[str, tuple[str, str]] = {

@@ -6,6 +6,7 @@ rewrites, deletes, inserts or reorders an event is found by either side.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import math
@@ -133,10 +134,20 @@ class VerifiedRun:
         return self.last_seq - self.first_seq + 1
 
 
+class BreakKind(enum.Enum):
+    """Where a chain breaks, for the callers that treat breaks differently (head office: a gap is not tampering)."""
+
+    SEQ = "seq"  # a seq missing, repeated or out of order
+    PREV_HASH = "prev_hash"  # the link to the previous event does not hold
+    CONTENT = "content"  # the event does not match its hash (or its columns do not match its record)
+    UNREADABLE = "unreadable"  # a column holding what no event can hold
+
+
 class ChainBreak(Exception):
-    def __init__(self, seq: int, why: str) -> None:
+    def __init__(self, seq: int, kind: BreakKind, why: str) -> None:
         super().__init__(f"audit chain broken at seq {seq}: {why}")
         self.seq = seq
+        self.kind = kind
         self.why = why
 
 
@@ -154,25 +165,28 @@ def verify_chain(
     for event in events:
         if isinstance(event, VerifiedRun):
             if event.first_seq != expected_seq:
-                raise ChainBreak(min(event.first_seq, expected_seq),
+                raise ChainBreak(min(event.first_seq, expected_seq), BreakKind.SEQ,
                                  f"expected seq {expected_seq}, found {event.first_seq}")
             if event.first_prev_hash != prev:
-                raise ChainBreak(event.first_seq, "prev_hash does not match the previous event")
+                raise ChainBreak(event.first_seq, BreakKind.PREV_HASH, "prev_hash does not match the previous event")
             prev = event.last_hash
             expected_seq = event.last_seq + 1
             continue
         if event.seq != expected_seq:
-            raise ChainBreak(min(event.seq, expected_seq), f"expected seq {expected_seq}, found {event.seq}")
+            raise ChainBreak(min(event.seq, expected_seq), BreakKind.SEQ,
+                             f"expected seq {expected_seq}, found {event.seq}")
         if event.prev_hash != prev:
-            raise ChainBreak(event.seq, "prev_hash does not match the previous event")
+            raise ChainBreak(event.seq, BreakKind.PREV_HASH, "prev_hash does not match the previous event")
         try:
             rendered = event_content(event)
         except (TypeError, ValueError) as error:  # a column holding what no event can hold (e.g. bytes)
-            raise ChainBreak(event.seq, f"unreadable: {type(error).__name__}: {error}"[:200]) from None
+            raise ChainBreak(event.seq, BreakKind.UNREADABLE,
+                             f"unreadable: {type(error).__name__}: {error}"[:200]) from None
         if chain_hash(prev, rendered if event.record is None else event.record) != event.hash:
-            raise ChainBreak(event.seq, "content does not match its hash")
-        if event.record is not None and rendered != event.record:  # the columns are an index of the record
-            raise ChainBreak(event.seq, "content does not match its hash")  # one verdict for a changed event
+            raise ChainBreak(event.seq, BreakKind.CONTENT, "content does not match its hash")
+        if event.record is not None and rendered != event.record:
+            # the columns are an index of the record: one verdict for a changed event
+            raise ChainBreak(event.seq, BreakKind.CONTENT, "content does not match its hash")
         prev = event.hash
         expected_seq += 1
     return expected_seq - 1, prev

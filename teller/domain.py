@@ -12,6 +12,13 @@ from datetime import date, datetime
 from typing import Any
 
 
+
+def text_value(value: object) -> str:
+    """The stored text of a value that may be one of the enums below: `str()` of a `(str, Enum)` member is
+    "Action.ISSUE", not its value."""
+    return str(value.value) if isinstance(value, enum.Enum) else str(value)
+
+
 class CertKind(str, enum.Enum):
     """Certificate kinds the branch issues (domain-rules.md §3)."""
 

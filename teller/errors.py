@@ -1,25 +1,75 @@
-"""Errors the teller, the CLI and the tests can show as they are: a stable code and a Korean/English message.
+"""Errors the teller, the CLI and the tests can show as they are: a stable kind and a Korean/English message.
 
 Every error that may reach a person derives from `TellerError`. Adapters translate their library errors into
-these at the port boundary, so screens and the CLI never print a traceback.
+these at the port boundary, so screens and the CLI never print a traceback. Code that decides what to do about
+an error looks at its `kind` (an `ErrorKind`), never at the wording of its message.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from teller.domain import AuditEvent
+
+
+class ErrorKind(enum.StrEnum):
+    """What went wrong. The value is the stable `code` the CLI's JSON and the audit details carry."""
+
+    ERROR = "error"
+    INVALID_INPUT = "invalid_input"
+    BUSINESS_NUMBER_SHAPE = "business_number_shape"
+    BUSINESS_NUMBER_CHECK_DIGIT = "business_number_check_digit"
+    BUSINESS_NUMBER_NOT_CORPORATE = "business_number_not_corporate"
+    BUSINESS_NUMBER_REQUIRED = "business_number_required"
+    MRZ_CHECK_DIGIT = "mrz_check_digit"
+    MRZ_RRN_MISMATCH = "mrz_rrn_mismatch"
+    CERTIFICATE_PASSWORD_RULE = "certificate_password_rule"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    ACCOUNT_LOCKED = "account_locked"
+    PERMISSION_DENIED = "permission_denied"
+    APPROVAL_REQUIRED = "approval_required"
+    APPROVAL_REFUSED = "approval_refused"
+    NOT_FOUND = "not_found"
+    NOT_ALLOWED = "not_allowed"
+    OUTSIDE_RENEWAL_WINDOW = "outside_renewal_window"
+    REPRESENTATIVE_NOT_VERIFIED = "representative_not_verified"
+    ALREADY_REVOKED = "already_revoked"
+    NOT_ON_HOLD = "not_on_hold"
+    IN_FORCE = "in_force"
+    IDENTITY_CHECK_FAILED = "identity_check_failed"
+    CERTIFICATE_ERROR = "certificate_error"
+    KEY_FILE_ERROR = "key_file_error"
+    WRONG_PASSWORD = "wrong_password"
+    MEDIA_ERROR = "media_error"
+    STORAGE_ERROR = "storage_error"
+    AUDIT_UNREADABLE = "audit_unreadable"
+    MASTER_KEY_ERROR = "master_key_error"
+    PRINTER_ERROR = "printer_error"
+    UPSTREAM_ERROR = "upstream_error"
+    UPSTREAM_UNREACHABLE = "upstream_unreachable"
+    INTEGRITY_ERROR = "integrity_error"
+    FIELD_DECRYPT_FAILED = "field_decrypt_failed"
+    CMP_ERROR = "cmp_error"
 
 
 class TellerError(Exception):
-    """Base of every error the product reports to a person."""
+    """Base of every error the product reports to a person. Each subclass has its default `kind`; a raise may
+    name a finer one (`kind=ErrorKind.ACCOUNT_LOCKED`) for callers that decide on it."""
 
-    code: str = "error"
+    kind: ErrorKind = ErrorKind.ERROR
 
-    def __init__(self, message: str, message_en: str | None = None, *, code: str | None = None) -> None:
+    def __init__(self, message: str, message_en: str | None = None, *, kind: ErrorKind | None = None) -> None:
         super().__init__(message)
         self.message = message  # Korean first
         self.message_en = message_en or message
-        if code is not None:
-            self.code = code
+        if kind is not None:
+            self.kind = kind
+
+    @property
+    def code(self) -> str:
+        return self.kind.value
 
     def text(self, lang: str = "ko") -> str:
         return self.message_en if lang == "en" else self.message
@@ -31,110 +81,128 @@ class TellerError(Exception):
 class ValidationError(TellerError):
     """Input that does not follow the rules (RRN shape, password rule, MRZ check digit, …)."""
 
-    code = "invalid_input"
+    kind = ErrorKind.INVALID_INPUT
+
+
+class PasswordRuleError(ValidationError):
+    """A certificate password that breaks rules: `unmet` names them (rule codes, plus "confirm_mismatch") for the
+    UI's checklist."""
+
+    kind = ErrorKind.CERTIFICATE_PASSWORD_RULE
+
+    def __init__(self, message: str, message_en: str, *, unmet: list[str]) -> None:
+        super().__init__(message, message_en)
+        self.unmet = unmet
 
 
 class AuthenticationError(TellerError):
     """Wrong staff id or password, locked account."""
 
-    code = "authentication_failed"
+    kind = ErrorKind.AUTHENTICATION_FAILED
 
 
 class PermissionDenied(TellerError):
     """The signed-in staff member's role does not allow the action."""
 
-    code = "permission_denied"
+    kind = ErrorKind.PERMISSION_DENIED
 
 
 class ApprovalRequired(TellerError):
-    """The action is gated by dual control and no valid approval was given."""
+    """The action is gated by dual control and no valid approval was given: the UI asks a manager to approve
+    `action` bound to `binding` and retries with the approval id."""
 
-    code = "approval_required"
+    kind = ErrorKind.APPROVAL_REQUIRED
+
+    def __init__(self, message: str, message_en: str, *, action: str, binding: str) -> None:
+        super().__init__(message, message_en)
+        self.action = action
+        self.binding = binding
 
 
 class ApprovalError(TellerError):
     """An approval was refused: self-approval, expired, reused, bound to another action, not a manager."""
 
-    code = "approval_refused"
+    kind = ErrorKind.APPROVAL_REFUSED
 
 
 class NotFound(TellerError):
-    code = "not_found"
+    kind = ErrorKind.NOT_FOUND
 
 
 class LifecycleError(TellerError):
     """A certificate action the domain rules forbid now (outside the renewal window, already revoked, …)."""
 
-    code = "not_allowed"
+    kind = ErrorKind.NOT_ALLOWED
 
 
 class CertificateInForce(LifecycleError):
     """The database already holds a certificate in force for this customer and kind (another counter won)."""
 
-    code = "in_force"
+    kind = ErrorKind.IN_FORCE
 
 
 class IdentityCheckError(TellerError):
     """The ID authenticity check failed or reported the document lost/stolen."""
 
-    code = "identity_check_failed"
+    kind = ErrorKind.IDENTITY_CHECK_FAILED
 
 
 class CertificateError(TellerError):
     """A certificate file that cannot be read or does not match."""
 
-    code = "certificate_error"
+    kind = ErrorKind.CERTIFICATE_ERROR
 
 
 class KeyFileError(TellerError):
     """A signPri.key that cannot be decrypted or parsed (wrong password, corrupt file, unknown scheme)."""
 
-    code = "key_file_error"
+    kind = ErrorKind.KEY_FILE_ERROR
 
 
 class WrongPassword(KeyFileError):
-    code = "wrong_password"
+    kind = ErrorKind.WRONG_PASSWORD
 
 
 class MediaError(TellerError):
     """Customer media missing, read-only, full, or holding a broken NPKI folder."""
 
-    code = "media_error"
+    kind = ErrorKind.MEDIA_ERROR
 
 
 class StorageError(TellerError):
     """The branch database is unavailable, locked or failing."""
 
-    code = "storage_error"
+    kind = ErrorKind.STORAGE_ERROR
 
 
 class UnreadableAuditEvent(StorageError):
     """A stored audit event cannot be decoded (e.g. its time or details were overwritten with garbage): for chain
-    verification that is a break at `seq`, not a crash."""
+    verification that is a break at `seq`, not a crash. `before`: the events of the same read decoded before it,
+    which still go through the chain check first."""
 
-    code = "audit_unreadable"
+    kind = ErrorKind.AUDIT_UNREADABLE
 
-    def __init__(self, seq: int, why: str) -> None:
+    def __init__(self, seq: int, why: str, before: list[AuditEvent] | None = None) -> None:
         super().__init__(f"감사 기록 seq {seq}을(를) 읽을 수 없습니다 (변조 또는 손상): {why}",
                          f"audit event seq {seq} cannot be read (altered or damaged): {why}")
         self.seq = seq
         self.why = why
-        self.before: list[Any] = []  # events of the same read decoded before it (the store fills this in)
+        self.before: list[AuditEvent] = before or []
 
 
 class PrinterError(TellerError):
     """The printer is offline, the scheduler is down, or the job did not complete."""
 
-    code = "printer_error"
+    kind = ErrorKind.PRINTER_ERROR
 
 
 class UpstreamError(TellerError):
     """Head office is unreachable or refused a batch."""
 
-    code = "upstream_error"
+    kind = ErrorKind.UPSTREAM_ERROR
 
 
 class IntegrityError(TellerError):
     """The audit hash chain does not verify."""
 
-    code = "integrity_error"
+    kind = ErrorKind.INTEGRITY_ERROR

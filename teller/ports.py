@@ -12,6 +12,7 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Protocol
 
 from cryptography import x509
@@ -85,6 +86,16 @@ class CertificateAuthority(Protocol):
         ...
 
     def issued_serials(self) -> Sequence[int]: ...
+
+    @property
+    def supports_hold(self) -> bool:
+        """True when the CA publishes a hold as certificateHold and can lift it (`release_hold`); False: holds
+        live in the branch database only and `release_hold` is never called."""
+        ...
+
+    def release_hold(self, serial: int) -> None:
+        """Lift a certificateHold (효력회복). Raises LifecycleError (kind NOT_ON_HOLD) when the serial is not held."""
+        ...
 
     def issued_at(self, serial: int) -> datetime | None:
         """When the CA signed that serial (None if it never did): reconciliation leaves younger work alone."""
@@ -242,16 +253,24 @@ class BranchRepository(Protocol):
 class UnitOfWork(Protocol):
     """One business transaction: repositories share one database transaction, committed once."""
 
-    branch: BranchRepository
-    staff: StaffRepository
-    customers: CustomerRepository
-    certificates: CertificateRepository
-    approvals: ApprovalRepository
-    audit: AuditRepository
-    receipts: ReceiptRepository
+    @property
+    def branch(self) -> BranchRepository: ...
+    @property
+    def staff(self) -> StaffRepository: ...
+    @property
+    def customers(self) -> CustomerRepository: ...
+    @property
+    def certificates(self) -> CertificateRepository: ...
+    @property
+    def approvals(self) -> ApprovalRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def receipts(self) -> ReceiptRepository: ...
 
     def __enter__(self) -> "UnitOfWork": ...
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc_value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
         """Roll back unless committed."""
         ...
 
@@ -272,6 +291,10 @@ class BranchStore(Protocol):
         """`iter_audit()` for chain verification: where the store has already checked a run of events (hashes
         over their stored records, links, columns against records) it yields the run as one `VerifiedRun`;
         `teller.audit_chain.verify_chain` gives the same verdicts either way."""
+        ...
+
+    def dispose(self) -> None:
+        """Close the store's connections (a one-shot command, before it exits)."""
         ...
 
 # ---------------------------------------------------------------------------------------------- head office
@@ -306,3 +329,7 @@ class Upstream(Protocol):
     refusals come back in `ApplyResult.refused_reason`, quarantined events in `ApplyResult.quarantined`."""
 
     def apply_batch(self, branch_id: str, events: list[dict[str, Any]]) -> ApplyResult: ...
+
+    def close(self) -> None:
+        """Release the connection (the sync worker calls it once, when it stops)."""
+        ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from teller.domain import AuditEvent
+from teller.domain import AuditEvent, text_value
 
 EVENT_FIELDS = (
     "branch_id", "seq", "event_id", "at", "terminal_id", "staff_id", "action", "result", "customer_ref",
@@ -22,7 +22,7 @@ def event_payload(event: AuditEvent) -> dict[str, Any]:
         "at": event.at.astimezone(timezone.utc).isoformat(),
         "terminal_id": event.terminal_id,
         "staff_id": event.staff_id,
-        "action": str(event.action.value if hasattr(event.action, "value") else event.action),
+        "action": text_value(event.action),
         "result": event.result,
         "customer_ref": event.customer_ref,
         "subject": event.subject,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from teller.audit_chain import ChainBreak, event_hash, verify_chain
+from teller.audit_chain import BreakKind, ChainBreak, event_hash, verify_chain
 from teller.domain import AuditEvent
 from teller.headoffice.payload import EVENT_FIELDS, payload_event
 from teller.headoffice.secrets import secret_in_event
@@ -93,9 +93,9 @@ def verified_prefix(new: list[AuditEvent], watermark: int, head: str) -> tuple[l
         prefix = [e for e in new if e.seq < brk.seq]
         last = prefix[-1].hash if prefix else head
         by_seq = {e.seq: e for e in new}
-        if brk.seq not in by_seq or brk.why.startswith("expected seq"):
+        if brk.seq not in by_seq or brk.kind is BreakKind.SEQ:
             return prefix, last, Refusal("gap", brk.seq, f"missing event seq {brk.seq} ({brk.why})")
-        if brk.seq == watermark + 1 and brk.why.startswith("prev_hash"):
+        if brk.seq == watermark + 1 and brk.kind is BreakKind.PREV_HASH:
             why = "batch does not continue head office's chain (branch history rewritten)"
         else:
             why = brk.why

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from teller.errors import ValidationError
+from teller.errors import ErrorKind, ValidationError
 
 _WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
 _SHAPE = re.compile(r"([0-9]{3})-?([0-9]{2})-?([0-9]{5})")
@@ -39,10 +39,10 @@ def parse_business_number(text: str) -> BusinessNumber:
     if m is None:
         raise ValidationError("사업자등록번호는 'NNN-NN-NNNNN' 형식의 숫자 10자리입니다.",
                               "A business registration number is 10 digits: NNN-NN-NNNNN.",
-                              code="business_number_shape")
+                              kind=ErrorKind.BUSINESS_NUMBER_SHAPE)
     digits = "".join(m.groups())
     if business_number_check_digit(digits[:9]) != int(digits[9]):
         raise ValidationError("사업자등록번호의 검증번호가 맞지 않습니다. 사업자등록증의 번호를 다시 확인하십시오.",
                               "The business registration number's check digit is wrong: check the certificate "
-                              "of business registration again.", code="business_number_check_digit")
+                              "of business registration again.", kind=ErrorKind.BUSINESS_NUMBER_CHECK_DIGIT)
     return BusinessNumber(digits)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from teller.errors import ValidationError
+from teller.errors import ErrorKind, ValidationError
 
 _OLD_NUMBER = re.compile(r"M[0-9]{8}")
 _NEW_NUMBER = re.compile(r"[A-Z][0-9]{3}[A-Z][0-9]{4}")
@@ -86,7 +86,7 @@ def _bad_check(field: str) -> ValidationError:
     return ValidationError(
         f"MRZ의 {ko} 검증번호가 맞지 않습니다. 여권을 다시 읽혀 주십시오.",
         f"The MRZ check digit for the {en} does not match. Read the passport again.",
-        code="mrz_check_digit",
+        kind=ErrorKind.MRZ_CHECK_DIGIT,
     )
 
 

@@ -7,7 +7,8 @@ BMPString notice, and the PKCS#12 envelope.
 
 from __future__ import annotations
 
-from pyasn1.type import char, namedtype, tag, univ
+from pyasn1.codec.der import encoder
+from pyasn1.type import base, char, namedtype, tag, univ
 
 # --------------------------------------------------------------------------------------------- OIDs
 OID_RSA_ENCRYPTION = univ.ObjectIdentifier("1.2.840.113549.1.1.1")
@@ -37,9 +38,17 @@ OID_FRIENDLY_NAME = univ.ObjectIdentifier("1.2.840.113549.1.9.20")
 HASH_OIDS = {"sha256": OID_SHA256, "sha1": OID_SHA1}
 
 
+def der(value: base.Asn1Item) -> bytes:
+    """The DER encoding of a pyasn1 value (typed: pyasn1's stubs leave the encoder's result unannotated)."""
+    out = encoder.encode(value)
+    assert isinstance(out, bytes)
+    return out
+
+
 def _explicit(n: int, constructed: bool = True) -> tag.TagSet:
     fmt = tag.tagFormatConstructed if constructed else tag.tagFormatSimple
-    return tag.TagSet().tagExplicitly(tag.Tag(tag.tagClassContext, fmt, n))
+    tags: tag.TagSet = tag.TagSet().tagExplicitly(tag.Tag(tag.tagClassContext, fmt, n))
+    return tags
 
 
 class AlgorithmIdentifier(univ.Sequence):

@@ -38,7 +38,7 @@ from cryptography.x509.oid import NameOID
 
 from teller.config import CAIdentity, Settings
 from teller.domain import CertKind, RevocationReason
-from teller.errors import CertificateError, LifecycleError, NotFound, StorageError, ValidationError
+from teller.errors import CertificateError, ErrorKind, LifecycleError, NotFound, StorageError, ValidationError
 from teller.pki import profile
 from teller.ports import CertificateRequest, Clock, SystemClock
 
@@ -176,6 +176,8 @@ class _Db:
 
 class EmbeddedCA:
     """teller.ports.CertificateAuthority backed by files in ca_dir."""
+
+    supports_hold = True  # a hold goes on the CRL as certificateHold; `release_hold` lifts it
 
     def __init__(self, ca_dir: Path, identity: CAIdentity, root_cert: x509.Certificate, issuing_cert: x509.Certificate,
                  issuing_key: rsa.RSAPrivateKey, clock: Clock, subject: profile.SubjectParams) -> None:
@@ -426,7 +428,8 @@ class EmbeddedCA:
                 raise NotFound(f"이 CA가 발급하지 않은 일련번호입니다: {serial:x}", f"unknown serial {serial:x}")
             previous = self._db.revoked.get(str(serial))
             if previous and previous["reason"] != RevocationReason.CERTIFICATE_HOLD.value:
-                raise LifecycleError("이미 폐지된 인증서입니다", "the certificate is already revoked")
+                raise LifecycleError("이미 폐지된 인증서입니다", "the certificate is already revoked",
+                                     kind=ErrorKind.ALREADY_REVOKED)
             self._append(fd, {"op": "revoked", "serial": str(serial), "reason": reason.value,
                               "when": when.astimezone(timezone.utc).isoformat()})
 
@@ -435,7 +438,8 @@ class EmbeddedCA:
         with self._locked() as fd:
             entry = self._db.revoked.get(str(serial))
             if not entry or entry["reason"] != RevocationReason.CERTIFICATE_HOLD.value:
-                raise LifecycleError("효력정지 상태가 아닌 인증서입니다", "the certificate is not on hold")
+                raise LifecycleError("효력정지 상태가 아닌 인증서입니다", "the certificate is not on hold",
+                                     kind=ErrorKind.NOT_ON_HOLD)
             self._append(fd, {"op": "released", "serial": str(serial)})
 
     def crl(self) -> bytes:

@@ -25,7 +25,7 @@ from pyasn1.error import PyAsn1Error
 from pyasn1.type import char, univ
 from pyasn1_modules import rfc2314, rfc2459, rfc2511, rfc4210
 
-from teller.errors import TellerError
+from teller.errors import ErrorKind, TellerError
 
 MAX_MESSAGE_BYTES = 64 * 1024  # a CMP request of ours is ~2 KB; anything far larger is refused before parsing
 PBM_MIN_ITERATIONS = 100  # RFC 9481 §6.1.1: at least 100
@@ -93,7 +93,7 @@ class Status(enum.IntEnum):
 class CmpError(TellerError):
     """A CMP message that is malformed, badly protected or not acceptable; `fail_info` is what the peer is told."""
 
-    code = "cmp_error"
+    kind = ErrorKind.CMP_ERROR
 
     def __init__(self, fail_info: FailInfo, message: str, message_en: str) -> None:
         super().__init__(message, message_en)

@@ -80,7 +80,7 @@ def private_key_info_with_random(key: rsa.RSAPrivateKey, random_num: bytes) -> b
     attr["values"].append(encoder.encode(univ.BitString.fromOctetString(random_num)))
     attrs = info.getComponentByName("attributes", instantiate=True)
     attrs.append(attr)
-    return encoder.encode(info)
+    return asn1.der(info)
 
 
 def encrypt_private_key_info(pki_der: bytes, password: str, scheme: str = "seedCBCWithSHA1") -> bytes:
@@ -112,7 +112,7 @@ def encrypt_private_key_info(pki_der: bytes, password: str, scheme: str = "seedC
         out["encryptionAlgorithm"]["algorithm"] = asn1.OID_PBES2
         out["encryptionAlgorithm"]["parameters"] = encoder.encode(pbes2)
     out["encryptedData"] = _seed_cbc(key, iv, padded, encrypt=True)
-    return encoder.encode(out)
+    return asn1.der(out)
 
 
 def encrypt_private_key(key: rsa.RSAPrivateKey, password: str, random_num: bytes,
@@ -173,7 +173,7 @@ def random_num_of(info: asn1.PrivateKeyInfo) -> bytes | None:
     for attr in attrs:
         if attr["type"] == asn1.OID_RANDOM_NUM and len(attr["values"]):
             bits, _ = decoder.decode(bytes(attr["values"][0]), asn1Spec=univ.BitString())
-            return bits.asOctets()
+            return bytes(bits.asOctets())
     return None
 
 

@@ -50,11 +50,16 @@ def ca_folder_name(cert: x509.Certificate) -> str:
     return _safe(str(orgs[0].value), "CA")
 
 
+def _text(value: str | bytes) -> str:
+    """An attribute value as text (only X.500 unique identifiers are bytes: shown as hex)."""
+    return value if isinstance(value, str) else value.hex()
+
+
 def user_folder_name(cert: x509.Certificate) -> str:
     """Subject DN most-specific first, lower-case types, ',' without spaces, no escaping, NFC."""
     parts = []
     for rdn in reversed(list(cert.subject.rdns)):
-        parts.append("+".join(f"{_SHORT_TYPES.get(a.oid, a.oid.dotted_string)}={a.value}" for a in rdn))
+        parts.append("+".join(f"{_SHORT_TYPES.get(a.oid, a.oid.dotted_string)}={_text(a.value)}" for a in rdn))
     return _safe(",".join(parts), "user")
 
 
@@ -94,7 +99,7 @@ def _check_rrn(rrn: str) -> str:
 
 def check_key(cert: x509.Certificate, key_data: bytes, password: str, rrn: str | None) -> FolderCheck:
     decrypted = keyfile.decrypt_private_key(key_data, password)
-    key_matches = decrypted.private_key.public_key().public_numbers() == cert.public_key().public_numbers()
+    key_matches = decrypted.private_key.public_key() == cert.public_key()
     vid_ok: bool | None = None
     if rrn is not None:
         digits = _check_rrn(rrn)

@@ -66,7 +66,7 @@ def pkcs12_kdf(password: str, salt: bytes, iterations: int, purpose: int, length
 
 
 def _bmp(text: str) -> bytes:
-    return encoder.encode(char.BMPString(text))
+    return asn1.der(char.BMPString(text))
 
 
 def _attribute(oid: univ.ObjectIdentifier, value_der: bytes) -> asn1.Attribute:
@@ -147,7 +147,7 @@ def export_pfx(cert: x509.Certificate, chain: Sequence[x509.Certificate], privat
     pfx["version"] = 3
     pfx["authSafe"] = _data_content_info(auth_safe_der)
     pfx["macData"] = mac
-    return encoder.encode(pfx)
+    return asn1.der(pfx)
 
 
 def _octets(any_der: bytes) -> bytes:
@@ -190,8 +190,8 @@ def read_pfx(data: bytes, password: str) -> Pkcs12Contents:
         private_key, random_num = load_private_key_info(key_info)
     except (PyAsn1Error, ValueError) as exc:
         raise CertificateError("PKCS#12 안의 개인키를 읽을 수 없습니다", f"cannot read the PKCS#12 key: {exc}") from None
-    public = private_key.public_key().public_numbers()
-    leaf = next((c for c in certs if c.public_key().public_numbers() == public), certs[0])
+    public = private_key.public_key()
+    leaf = next((c for c in certs if c.public_key() == public), certs[0])
     return Pkcs12Contents(leaf, tuple(c for c in certs if c is not leaf), private_key, random_num, key_info)
 
 

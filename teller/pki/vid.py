@@ -11,7 +11,6 @@ import secrets
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.x509.oid import ExtensionOID
 from pyasn1.codec.der import decoder, encoder
 from pyasn1.error import PyAsn1Error
 from pyasn1.type import univ
@@ -62,7 +61,7 @@ def build_identify_data_der(real_name: str, vid: bytes, hash_name: str = "sha256
     data = asn1.IdentifyData()
     data["realName"] = real_name
     data["userInfos"].append(info)
-    return encoder.encode(data)
+    return asn1.der(data)
 
 
 def parse_identify_data_der(der: bytes) -> IdentifyData:
@@ -83,7 +82,7 @@ def parse_identify_data_der(der: bytes) -> IdentifyData:
 
 def read_identify_data(cert: x509.Certificate) -> IdentifyData:
     try:
-        san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         raise CertificateError("인증서에 식별정보(subjectAltName)가 없습니다",
                                "the certificate has no subjectAltName identifyData") from None

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from teller.errors import IntegrityError, TellerError
+from teller.errors import ErrorKind, IntegrityError, TellerError
 
 MASTER_KEY_FILE = "master.key"
 MASTER_KEY_BYTES = 32
@@ -37,7 +37,7 @@ _AAD_PREFIX = b"branch-teller/field/v1\x00"
 
 
 def _key_error(ko: str, en: str) -> TellerError:
-    return TellerError(ko, en, code="master_key_error")
+    return TellerError(ko, en, kind=ErrorKind.MASTER_KEY_ERROR)
 
 
 def load_or_create_master_key(secrets_dir: Path, env: Mapping[str, str] | None = None) -> bytes:
@@ -147,7 +147,7 @@ class FieldCrypto:
         return IntegrityError(
             "암호화된 개인정보를 복호화할 수 없습니다 (손상되었거나 다른 항목·단말기의 값입니다).",
             "Cannot decrypt the protected field: it was tampered with, or belongs to another record or terminal.",
-            code="field_decrypt_failed",
+            kind=ErrorKind.FIELD_DECRYPT_FAILED,
         )
 
     def lookup_hash(self, value: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from teller.errors import ValidationError
+from teller.errors import PasswordRuleError
 
 MIN_LENGTH = 10
 # ₩ U+20A9 and its full-width form ￦ U+FFE6 (Korean IMEs produce either), and the backslash it stands for.
@@ -64,7 +64,7 @@ def check_certificate_password(password: str) -> list[PasswordRule]:
 def validate_certificate_password(password: str, confirm: str | None = None) -> None:
     """Raise ValidationError naming every unmet rule, and a mismatch with `confirm` when given.
 
-    The error carries `.unmet` (rule codes, plus "confirm_mismatch") for the UI.
+    The error (a `PasswordRuleError`) carries `.unmet` (rule codes, plus "confirm_mismatch") for the UI.
     """
     unmet = check_certificate_password(password)
     ko = [r.ko for r in unmet]
@@ -75,14 +75,8 @@ def validate_certificate_password(password: str, confirm: str | None = None) -> 
         en.append("the confirmation does not match")
         codes.append("confirm_mismatch")
     if codes == ["confirm_mismatch"]:
-        err = ValidationError("비밀번호와 확인 입력이 일치하지 않습니다.",
-                              "The password and its confirmation do not match.", code="certificate_password_rule")
-    elif codes:
-        err = ValidationError(
-            "인증서 비밀번호 규칙을 충족하지 않습니다: " + ", ".join(ko),
-            "The certificate password does not meet: " + "; ".join(en),
-            code="certificate_password_rule",
-        )
+        raise PasswordRuleError("비밀번호와 확인 입력이 일치하지 않습니다.",
+                                "The password and its confirmation do not match.", unmet=codes)
     if codes:
-        err.unmet = codes  # type: ignore[attr-defined]
-        raise err
+        raise PasswordRuleError("인증서 비밀번호 규칙을 충족하지 않습니다: " + ", ".join(ko),
+                                "The certificate password does not meet: " + "; ".join(en), unmet=codes)

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from teller.config import Settings
-from teller.domain import Action, ApprovalRecord, Role, StaffSession
+from teller.domain import Action, ApprovalRecord, Role, StaffSession, text_value
 from teller.errors import ApprovalError, ApprovalRequired, ValidationError
 from teller.ports import UnitOfWork
 from teller.services.auth import check_staff_credentials
@@ -34,9 +34,8 @@ class ApprovalNeeded(ApprovalRequired):
 
     def __init__(self, action: str, binding: str) -> None:
         ko, en = _ACTION_LABELS.get(action, (action, action))
-        super().__init__(f"{ko}에는 책임자 승인이 필요합니다", f"{en} needs a manager's approval")
-        self.action = action
-        self.binding = binding
+        super().__init__(f"{ko}에는 책임자 승인이 필요합니다", f"{en} needs a manager's approval",
+                         action=action, binding=binding)
 
 
 def is_gated(settings: Settings, action: str) -> bool:
@@ -52,8 +51,7 @@ def binding_for(action: str, **fields: object) -> str:
         value = fields[name]
         if value is None:
             continue
-        value = getattr(value, "value", value)
-        text = str(value).replace("|", "/")
+        text = text_value(value).replace("|", "/")
         parts.append(f"{name}={text}")
     return "|".join(parts)
 

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from teller.audit_chain import ChainBreak, VerifiedRun, verify_chain
 from teller.config import Settings
-from teller.domain import Action, AuditDraft, AuditEvent, AuditFilter
+from teller.domain import Action, AuditDraft, AuditEvent, AuditFilter, text_value
 from teller.errors import UnreadableAuditEvent, ValidationError
 from teller.ports import BranchStore
 
@@ -108,7 +108,7 @@ def matches(event: AuditEvent, flt: AuditFilter) -> bool:
         (flt.since is None or event.at >= flt.since)
         and (flt.until is None or event.at < flt.until)
         and (flt.staff_id is None or event.staff_id == flt.staff_id)
-        and (flt.action is None or event.action == str(getattr(flt.action, "value", flt.action)))
+        and (flt.action is None or event.action == text_value(flt.action))
         and (flt.customer_ref is None or event.customer_ref == flt.customer_ref)
     )
 
@@ -160,7 +160,7 @@ def describe_filter(flt: AuditFilter) -> dict[str, str]:
     for name in ("since", "until", "staff_id", "action", "customer_ref"):
         value = getattr(flt, name)
         if value is not None:
-            out[name] = value.isoformat() if isinstance(value, datetime) else str(getattr(value, "value", value))
+            out[name] = value.isoformat() if isinstance(value, datetime) else text_value(value)
     return out
 
 

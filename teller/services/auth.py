@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from teller.domain import Action, Role, StaffRecord, StaffSession
-from teller.errors import AuthenticationError, NotFound, PermissionDenied, ValidationError
+from teller.errors import ErrorKind, AuthenticationError, NotFound, PermissionDenied, ValidationError
 from teller.ports import UnitOfWork
 from teller.services.context import Deps
 from teller.services.support import MANAGER_ONLY, READ_ROLES, audit, require_role
@@ -26,7 +26,7 @@ def _locked_error(threshold: int) -> AuthenticationError:
     return AuthenticationError(
         f"잠긴 계정입니다. 비밀번호를 {threshold}회 잘못 입력했습니다. 책임자에게 잠금 해제를 요청하십시오",
         f"the account is locked after {threshold} wrong passwords; ask a manager to unlock it",
-        code="account_locked",
+        kind=ErrorKind.ACCOUNT_LOCKED,
     )
 
 

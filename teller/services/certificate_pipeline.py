@@ -16,11 +16,12 @@ The private key and the password exist only in memory and are never logged.
 from __future__ import annotations
 
 import logging
-import os
-import signal
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from teller.domain import (
     Action,
@@ -32,23 +33,14 @@ from teller.domain import (
     StaffSession,
 )
 from teller.errors import CertificateError, MediaError, TellerError
+from teller.media import check_media, delete_certificate_folder, write_certificate_folder
+from teller.pki import keyfile, npki, vid
 from teller.ports import CertificateRequest
 from teller.services.context import Deps, Progress
 from teller.services.customers import decrypt_rrn
 from teller.services.support import audit, audit_alone, serial_hex
 
 log = logging.getLogger(__name__)
-
-# TEST ONLY: name of a point at which the issuing process kills itself with SIGKILL, so the crash tests can
-# check reconciliation. Points: "before_record" (signed, no DB row yet), "after_sign" (PENDING row committed,
-# nothing on the media yet), "after_write" (folder on the media, row still PENDING). Never set in production.
-CRASH_ENV = "TELLER_TEST_CRASH_AT"
-
-
-def crash_point(name: str) -> None:
-    if os.environ.get(CRASH_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
-
 
 @dataclass(slots=True)
 class NewCertificate:
@@ -99,12 +91,6 @@ def produce_certificate(
     replaces_serial: str | None,
     progress: Progress,
 ) -> NewCertificate:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    from teller.media import check_media, write_certificate_folder
-    from teller.pki import keyfile, npki, vid
-
     try:  # a medium that cannot take the folder is refused before a key is made or a signature spent
         check_media(media_root)
     except MediaError as exc:
@@ -128,7 +114,6 @@ def produce_certificate(
     progress("sign", 0.2)
     cert = deps.ca.issue(request)
     serial = serial_hex(cert.serial_number)
-    crash_point("before_record")
 
     now = deps.clock.now()
     record = CertificateRecord(
@@ -157,7 +142,6 @@ def produce_certificate(
     except BaseException:
         _revoke_quietly(deps, cert.serial_number, RevocationReason.CESSATION_OF_OPERATION)
         raise
-    crash_point("after_sign")
 
     try:
         progress("encrypt", 0.4)
@@ -175,7 +159,6 @@ def produce_certificate(
         progress("write", 0.6)
         folder = write_certificate_folder(media_root, npki.ca_folder_name(cert), npki.user_folder_name(cert),
                                           files, verify, replace=replace)
-        crash_point("after_write")
     except BaseException as exc:
         why = exc.message_en if isinstance(exc, TellerError) else type(exc).__name__
         try:
@@ -197,8 +180,6 @@ def undo_written(deps: Deps, session: StaffSession, new: NewCertificate, media_r
                  why: str) -> None:
     """The final unit of work failed after the media write: take the folder off the media, revoke, FAILED."""
     try:
-        from teller.media import delete_certificate_folder
-
         delete_certificate_folder(media_root, new.folder)
     except Exception as exc:
         log.error("could not remove %s after a failed %s: %s", new.record.serial, action.value, type(exc).__name__)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
-
-from teller.domain import Action, CertificateRecord, CustomerRecord, StaffSession
+from teller.domain import Action, CertificateRecord, CustomerRecord, ReceiptRecord, StaffSession
 from teller.errors import TellerError
 from teller.ports import UnitOfWork
 from teller.services.context import Deps
+from teller.services.receipts import ReceiptOutcome, build_receipt_data, print_receipt, record_receipt
 
 log = logging.getLogger(__name__)
 
@@ -27,20 +26,16 @@ def record_confirmation(
     fee_krw: int,
     notes: list[str],
     at: datetime,
-) -> Any:
-    """Render and record the receipt in `uow`; returns the ReceiptRecord."""
-    from teller.services.receipts import build_receipt_data, record_receipt
-
+) -> ReceiptRecord:
+    """Render and record the receipt in `uow`."""
     data = build_receipt_data(deps, session=session, action=action.value, transaction=transaction,
                               customer=customer, cert=cert, fee_krw=fee_krw, notes=notes, at=at)
     return record_receipt(deps, uow, session, data)
 
 
-def print_confirmation(deps: Deps, session: StaffSession, transaction: str) -> Any:
+def print_confirmation(deps: Deps, session: StaffSession, transaction: str) -> ReceiptOutcome | None:
     """Print after the action committed. A printer problem never undoes the action: the receipt stays recorded
     as not printed (reprint later) and the outcome says so."""
-    from teller.services.receipts import print_receipt
-
     try:
         return print_receipt(deps, session, transaction)
     except TellerError as exc:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from teller.config import Settings
-from teller.ports import BranchStore, CertificateAuthority, Clock, DocumentRenderer, IdAuthenticityService, Printer
+from teller.ports import (
+    BranchStore,
+    CertificateAuthority,
+    Clock,
+    DocumentRenderer,
+    IdAuthenticityService,
+    Printer,
+    Upstream,
+)
 
 if TYPE_CHECKING:
     from teller.security.field_crypto import FieldCrypto
@@ -31,7 +39,8 @@ class Deps:
     printer: Printer
     clock: Clock
     field_crypto: "FieldCrypto"
-    extras: dict[str, Any] = field(default_factory=dict)  # optional adapters (e.g. the upstream for sync)
+    # head office for the terminal's background sync, connected lazily in the sync thread; None: no background sync
+    upstream_factory: Callable[[], Upstream] | None = None
 
     @property
     def terminal_id(self) -> str:
@@ -40,3 +49,26 @@ class Deps:
     @property
     def branch_id(self) -> str:
         return self.settings.branch_id
+
+
+class SyncDeps(Protocol):
+    """What sync and its status need: `Deps` has it, and so has the smaller `SyncContext`."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> BranchStore: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SyncContext:
+    """`SyncDeps` without the rest of `Deps`: `teller sync` (often run by a scheduler) must not open, or on a fresh
+    home create, the master key, the embedded CA and the printer."""
+
+    settings: Settings
+    store: BranchStore
+    clock: Clock

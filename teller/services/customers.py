@@ -20,7 +20,7 @@ from teller.domain import (
     Role,
     StaffSession,
 )
-from teller.errors import IdentityCheckError, NotFound, ValidationError
+from teller.errors import ErrorKind, IdentityCheckError, NotFound, ValidationError
 from teller.identity.passport import Mrz
 from teller.identity.rrn import Rrn
 from teller.ports import IdCheckRequest, IdCheckResponse, UnitOfWork
@@ -75,11 +75,11 @@ def _mrz_matches_rrn(mrz: Mrz, rrn: Rrn) -> None:
     if mrz.birth_date.strftime("%y%m%d") != rrn.digits[:6]:
         raise ValidationError("여권 MRZ의 생년월일이 주민등록번호와 다릅니다. 여권과 주민등록번호를 다시 확인하십시오",
                               "the passport MRZ's date of birth differs from the resident number's",
-                              code="mrz_rrn_mismatch")
+                              kind=ErrorKind.MRZ_RRN_MISMATCH)
     if mrz.sex in ("M", "F") and (mrz.sex == "M") != rrn.is_male:
         raise ValidationError("여권 MRZ의 성별이 주민등록번호와 다릅니다. 여권과 주민등록번호를 다시 확인하십시오",
                               "the passport MRZ's sex differs from the resident number's",
-                              code="mrz_rrn_mismatch")
+                              kind=ErrorKind.MRZ_RRN_MISMATCH)
 
 
 def _document_number(req: IdentifyRequest, rrn: Rrn) -> tuple[str | None, str | None]:

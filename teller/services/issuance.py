@@ -18,12 +18,13 @@ from teller.domain import (
     IdEvidence,
     StaffSession,
 )
-from teller.errors import ApprovalError, LifecycleError, NotFound, TellerError, ValidationError
+from teller.errors import ErrorKind, ApprovalError, LifecycleError, NotFound, TellerError, ValidationError
 from teller.ports import UnitOfWork
 from teller.services.approvals import binding_for, check_gate
 from teller.services.certificate_pipeline import produce_certificate, undo_written
 from teller.services.confirmations import print_confirmation, record_confirmation
 from teller.services.context import Deps, Progress, no_progress
+from teller.services.receipts import ReceiptOutcome
 from teller.services.customers import todays_evidence
 from teller.services.support import (
     COUNTER_ROLES,
@@ -61,7 +62,7 @@ class IssueResult:
     folder: Path
     transaction: str
     fee_krw: int
-    receipt: Any | None  # teller.services.receipts.ReceiptOutcome after printing, None when not printed
+    receipt: ReceiptOutcome | None  # None when not printed
     previous: CertificateRecord | None = None  # renew/reissue: the certificate it replaces
     notes: list[str] = field(default_factory=list)  # Korean lines for the teller and the receipt
 
@@ -88,12 +89,12 @@ def corporate_business_number(kind: CertKind, corporate: CorporateApplicant | No
         if corporate is not None:
             raise ValidationError("사업자등록번호는 법인 범용 인증서에만 입력합니다",
                                   "a business registration number belongs only to a corporate certificate",
-                                  code="business_number_not_corporate")
+                                  kind=ErrorKind.BUSINESS_NUMBER_NOT_CORPORATE)
         return None
     if corporate is None or not corporate.business_number.strip():
         raise ValidationError("법인 범용 인증서는 사업자등록번호가 필요합니다. 개인에게는 발급할 수 없습니다",
                               "a corporate certificate needs the business registration number; a private "
-                              "person cannot get one", code="business_number_required")
+                              "person cannot get one", kind=ErrorKind.BUSINESS_NUMBER_REQUIRED)
     return parse_business_number(corporate.business_number).digits
 
 
@@ -116,7 +117,7 @@ def _refusal_before_typing(uow: UnitOfWork, deps: Deps, customer_id: str, kind: 
     if kind is CertKind.CORPORATE and evidence.result is not AuthenticityResult.VERIFIED:
         raise LifecycleError("법인 범용 인증서는 대표자 신분증의 진위확인이 완료되어야 발급할 수 있습니다",
                              "a corporate certificate needs the representative's verified ID check",
-                             code="representative_not_verified")
+                             kind=ErrorKind.REPRESENTATIVE_NOT_VERIFIED)
     return customer, evidence
 
 

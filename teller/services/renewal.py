@@ -9,11 +9,11 @@ days) or "renewal_day" (renewal day + validity − 1 day).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from teller.domain import Action, AuthenticityResult, CertStatus, StaffSession
-from teller.errors import ApprovalError, LifecycleError, NotFound, TellerError
+from teller.errors import ErrorKind, ApprovalError, LifecycleError, NotFound, TellerError
 from teller.services.approvals import binding_for, check_gate
 from teller.services.certificate_pipeline import produce_certificate, undo_written
 from teller.services.confirmations import print_confirmation, record_confirmation
@@ -35,7 +35,8 @@ from teller.services.support import (
 log = logging.getLogger(__name__)
 
 
-def renewal_window(deps: Deps, not_after_kst_day) -> tuple:  # (first day, last day) in KST
+def renewal_window(deps: Deps, not_after_kst_day: date) -> tuple[date, date]:
+    """(first day, last day) of the renewal window, KST days."""
     return not_after_kst_day - timedelta(days=deps.settings.renewal_window_days), not_after_kst_day
 
 
@@ -85,7 +86,7 @@ def renew(deps: Deps, session: StaffSession, serial: str, media_root: Path, pass
                     "가능합니다" + (" (만료 후에는 신규 발급)" if today > last else ""),
                     f"outside the renewal window {first.isoformat()} to {last.isoformat()}"
                     + (" (expired: issue a new certificate)" if today > last else ""),
-                    code="outside_renewal_window")
+                    kind=ErrorKind.OUTSIDE_RENEWAL_WINDOW)
             customer = uow.customers.get(old.customer_id)
             if customer is None:
                 raise NotFound("고객을 찾을 수 없습니다", f"no customer {old.customer_id}")

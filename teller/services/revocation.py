@@ -4,23 +4,24 @@ Revocation is permanent: the CA revokes first (the security-relevant step), then
 same unit of work that consumed the approval; a database failure after the CA step is repaired by
 reconciliation (CRL says revoked, database says active → recorded as revoked).
 
-Holds: the `CertificateAuthority` port has no "un-revoke". When the CA offers `release_hold(serial)` (the embedded
-CA does), a hold is published on the CRL as certificateHold and lifted there on release; with a CA without it, the
-hold is kept in the branch database only (status HELD, `hold_until`) and becomes a CA revocation when it expires.
+Holds: where the CA declares `supports_hold` (the embedded CA does), a hold is published on the CRL as
+certificateHold and lifted there by `release_hold`; with a CA without it, the hold is kept in the branch database
+only (status HELD, `hold_until`) and becomes a CA revocation when it expires.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from teller.domain import Action, CertificateRecord, CertStatus, RevocationReason, StaffSession
-from teller.errors import ApprovalError, LifecycleError, TellerError, ValidationError
+from teller.errors import ApprovalError, ErrorKind, LifecycleError, TellerError, ValidationError
 from teller.services.approvals import binding_for, check_gate
 from teller.services.confirmations import print_confirmation, record_confirmation
 from teller.services.context import Deps
+from teller.services.receipts import ReceiptOutcome
 from teller.services.support import (
     COUNTER_ROLES,
     audit,
@@ -38,12 +39,8 @@ log = logging.getLogger(__name__)
 class StatusChangeResult:
     certificate: CertificateRecord
     transaction: str
-    receipt: Any | None  # ReceiptOutcome after printing, None when not printed
+    receipt: ReceiptOutcome | None  # None when not printed
     message: str  # Korean, for the teller to tell the customer
-
-
-def _ca_supports_hold(deps: Deps) -> bool:
-    return callable(getattr(deps.ca, "release_hold", None))
 
 
 def revoke_at_ca(deps: Deps, serial: str, reason: RevocationReason, when: datetime) -> bool:
@@ -53,7 +50,7 @@ def revoke_at_ca(deps: Deps, serial: str, reason: RevocationReason, when: dateti
         deps.ca.revoke(int(serial, 16), reason, when)
         return True
     except TellerError as exc:
-        if "already" in exc.message_en.lower():
+        if exc.kind is ErrorKind.ALREADY_REVOKED:
             return True
         log.error("CA revocation of %s failed: %s", serial, exc.message_en)
         return False
@@ -70,7 +67,8 @@ def hold_binding(serial: str) -> str:
     return binding_for("hold", serial=serial)
 
 
-def _gated(deps: Deps, session: StaffSession, gate: str, binding: str, fn, action: Action, serial: str):
+def _gated(deps: Deps, session: StaffSession, gate: str, binding: str, fn: Callable[[], StatusChangeResult],
+           action: Action, serial: str) -> StatusChangeResult:
     """Run `fn`; audit approval refusals and lifecycle refusals in their own transaction (fn's rolled back)."""
     try:
         return fn()
@@ -135,7 +133,7 @@ def hold(deps: Deps, session: StaffSession, serial: str, approval_id: str | None
             approval = check_gate(uow, deps, session, approval_id, "hold", hold_binding(cert.serial), now)
             customer = uow.customers.get(cert.customer_id)
             transaction = new_transaction(uow, deps, now)
-            if _ca_supports_hold(deps):
+            if deps.ca.supports_hold:
                 deps.ca.revoke(int(cert.serial, 16), RevocationReason.CERTIFICATE_HOLD, now)
             cert.status = CertStatus.HELD
             cert.held_at = now
@@ -171,8 +169,8 @@ def release(deps: Deps, session: StaffSession, serial: str) -> StatusChangeResul
             raise LifecycleError("만료된 인증서입니다", "the certificate has expired")
         customer = uow.customers.get(cert.customer_id)
         transaction = new_transaction(uow, deps, now)
-        if _ca_supports_hold(deps):
-            deps.ca.release_hold(int(cert.serial, 16))  # type: ignore[attr-defined]
+        if deps.ca.supports_hold:
+            deps.ca.release_hold(int(cert.serial, 16))
         cert.status = CertStatus.ACTIVE
         cert.held_at = None
         cert.hold_until = None

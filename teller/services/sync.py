@@ -34,6 +34,7 @@ from teller.headoffice.payload import payload_event as payload_event
 from teller.ports import ApplyResult as ApplyResult
 from teller.ports import QuarantinedEvent
 from teller.ports import Upstream as Upstream
+from teller.services.context import SyncDeps
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class SyncStatus:
 # ---------------------------------------------------------------------------------------------- sync
 
 
-def sync_status(deps: Any) -> SyncStatus:
+def sync_status(deps: SyncDeps) -> SyncStatus:
     """Local view: how far head office has acknowledged (needs only `deps.store`)."""
     with deps.store.unit_of_work() as uow:
         local_seq, _ = uow.audit.head()
@@ -94,7 +95,7 @@ def sync_status(deps: Any) -> SyncStatus:
 QUARANTINE_SHOWN = 50  # the newest quarantined events a status shows (each is also in the audit trail)
 
 
-def _record_quarantined(deps: Any, quarantined: Sequence[QuarantinedEvent]) -> None:
+def _record_quarantined(deps: SyncDeps, quarantined: Sequence[QuarantinedEvent]) -> None:
     """One audit event per event head office quarantined: the manager's screen and `teller sync status` show
     them, and the remedy (find what leaked into that event) starts from its seq."""
     if not quarantined:
@@ -112,7 +113,7 @@ def _error_text(exc: UpstreamError) -> str:
     return f"{exc.message} ({exc.message_en})" if exc.message_en != exc.message else exc.message
 
 
-def _record(deps: Any, *, acked_seq: int | None, error: str | None, sent_real: int = 0) -> None:
+def _record(deps: SyncDeps, *, acked_seq: int | None, error: str | None, sent_real: int = 0) -> None:
     """One local UoW: the sync state (every run) and, sparingly, an audit event."""
     now = deps.clock.now()
     with deps.store.unit_of_work() as uow:
@@ -135,7 +136,7 @@ def _record(deps: Any, *, acked_seq: int | None, error: str | None, sent_real: i
         uow.commit()
 
 
-def sync_once(deps: Any, upstream: Upstream, *, batch_size: int = 500, max_batches: int | None = None) -> SyncReport:
+def sync_once(deps: SyncDeps, upstream: Upstream, *, batch_size: int = 500, max_batches: int | None = None) -> SyncReport:
     """Push pending events to head office, batch by batch, until none are pending (or `max_batches`).
 
     Needs only `deps.store`, `deps.settings` and `deps.clock`. Never raises for upstream trouble: the error is
@@ -195,7 +196,7 @@ _SYNC_ACTIONS = frozenset({a for action in (Action.SYNC, Action.SYNC_FAILED, Act
                           for a in (action.value, str(action))})
 
 
-def _record_progress(deps: Any, acked_seq: int) -> None:
+def _record_progress(deps: SyncDeps, acked_seq: int) -> None:
     """Between batches: store the ack at once so a crash does not resend what head office holds."""
     with deps.store.unit_of_work() as uow:
         state = uow.branch.sync_state()
@@ -210,7 +211,7 @@ def backoff_delays(attempts: int, base_delay: float, max_delay: float,
     return [rand() * min(max_delay, base_delay * (2 ** i)) for i in range(attempts)]
 
 
-def retry_sync(deps: Any, upstream: Upstream, attempts: int = 6, base_delay: float = 0.5, max_delay: float = 30.0,
+def retry_sync(deps: SyncDeps, upstream: Upstream, attempts: int = 6, base_delay: float = 0.5, max_delay: float = 30.0,
                sleep: Callable[[float], None] = time.sleep, *, batch_size: int = 500,
                rand: Callable[[], float] = random.random) -> SyncReport:
     """`sync_once`, retried only on connection-type failures; a refusal returns at once."""
@@ -230,10 +231,11 @@ class SyncWorker:
     """Background sync for the TUI: runs `sync_once` every `settings.sync_interval_s` (sooner on `wake()`), backs
     off with full jitter after connection failures, keeps the last status, never raises out of the thread."""
 
-    def __init__(self, deps: Any, upstream: Upstream | Callable[[], Upstream], *, interval_s: float | None = None,
+    def __init__(self, deps: SyncDeps, connect: Callable[[], Upstream], *, interval_s: float | None = None,
                  batch_size: int = 500, on_status: Callable[[SyncStatus], None] | None = None) -> None:
         self._deps = deps
-        self._upstream = upstream
+        self._connect = connect
+        self._upstream: Upstream | None = None
         self._interval = float(interval_s if interval_s is not None else deps.settings.sync_interval_s)
         self._batch_size = batch_size
         self._on_status = on_status
@@ -271,18 +273,18 @@ class SyncWorker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        close = getattr(self._upstream, "close", None)
-        if close is not None and (self._thread is None or not self._thread.is_alive()):
+        upstream = self._upstream
+        if upstream is not None and (self._thread is None or not self._thread.is_alive()):
+            self._upstream = None
             try:
-                close()
+                upstream.close()
             except Exception:  # noqa: BLE001 - closing a connection to a head office that is gone
                 log.exception("closing the upstream failed")
 
     def _resolve_upstream(self) -> Upstream:
-        if hasattr(self._upstream, "apply_batch"):
-            return self._upstream  # type: ignore[return-value]
-        self._upstream = self._upstream()  # type: ignore[operator]  # a factory: connect lazily, once
-        return self._upstream  # type: ignore[return-value]
+        if self._upstream is None:
+            self._upstream = self._connect()  # connect lazily, in the sync thread, once
+        return self._upstream
 
     def run_once(self) -> None:
         """One cycle (also callable directly). Catches everything: the thread must survive any failure."""

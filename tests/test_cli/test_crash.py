@@ -1,20 +1,26 @@
 """Crash consistency: the issuing process is SIGKILLed between the CA signature and the media write (and at the
 neighbouring points); after a restart, reconciliation leaves nothing the CA signed unaccounted for.
 
-The kill uses the test-only hook TELLER_TEST_CRASH_AT (teller/services/certificate_pipeline.py).
+The kill is installed by `crash_teller.py`, the `teller` command wrapped in the test's own subprocess: production
+code has no crash switch.
 """
 
 from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from cryptography import x509
 
 from teller.config import load_settings
 from teller.domain import CertStatus
+
+CRASH_TELLER = Path(__file__).with_name("crash_teller.py")
 
 
 def _deps(home):
@@ -30,7 +36,7 @@ def _crl(deps) -> dict[int, object]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("point", ["after_sign", "before_record", "after_write"])
-def test_killed_issuance_is_reconciled(cli_home, teller_run, cli_env, point):
+def test_killed_issuance_is_reconciled(cli_home, cli_env, point):
     from teller.media import list_certificate_folders, recover_media
     from teller.services.audit import verify_audit_chain
     from teller.services.reconcile import reconcile
@@ -38,7 +44,8 @@ def test_killed_issuance_is_reconciled(cli_home, teller_run, cli_env, point):
     request = cli_home.issue_request()
     path = cli_home.home.parent / "issue.json"
     path.write_text(json.dumps(request, ensure_ascii=False), encoding="utf-8")
-    proc = teller_run(cli_home.home, "issue", "--request", str(path), env=cli_env(TELLER_TEST_CRASH_AT=point))
+    proc = subprocess.run([sys.executable, str(CRASH_TELLER), point, "--home", str(cli_home.home), "issue",
+                           "--request", str(path)], capture_output=True, text=True, env=cli_env(), timeout=120)
     assert proc.returncode == -signal.SIGKILL, (proc.returncode, proc.stdout, proc.stderr)
 
     deps = _deps(cli_home.home)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from teller.errors import ValidationError
+from teller.errors import PasswordRuleError, ValidationError
 from teller.security.password_policy import ALL_RULES, check_certificate_password, validate_certificate_password
 
 relaxed = settings(deadline=None)  # shared 2-core machine: no per-example deadline
@@ -49,25 +49,25 @@ def test_unmet_rules(pw: str, unmet: list[str]) -> None:
 
 def test_validate_names_every_unmet_rule_and_not_the_password() -> None:
     pw = "abc|"
-    with pytest.raises(ValidationError) as e:
+    with pytest.raises(PasswordRuleError) as e:
         validate_certificate_password(pw, "abc|")
     for rule in ALL_RULES:
         if rule.code in ("min_length", "digit", "special", "no_forbidden"):
             assert rule.ko in e.value.message and rule.en in e.value.message_en
-    assert e.value.unmet == ["min_length", "digit", "special", "no_forbidden"]  # type: ignore[attr-defined]
+    assert e.value.unmet == ["min_length", "digit", "special", "no_forbidden"]
     assert pw not in e.value.message
 
 
 def test_confirmation_mismatch() -> None:
     validate_certificate_password("Abcdef123!", "Abcdef123!")
     validate_certificate_password("Abcdef123!")
-    with pytest.raises(ValidationError) as e:
+    with pytest.raises(PasswordRuleError) as e:
         validate_certificate_password("Abcdef123!", "abcdef123!")
-    assert e.value.unmet == ["confirm_mismatch"]  # type: ignore[attr-defined]
+    assert e.value.unmet == ["confirm_mismatch"]
     assert "일치하지" in e.value.message
-    with pytest.raises(ValidationError) as e2:
+    with pytest.raises(PasswordRuleError) as e2:
         validate_certificate_password("short", "other")
-    assert e2.value.unmet[-1] == "confirm_mismatch"  # type: ignore[attr-defined]
+    assert e2.value.unmet[-1] == "confirm_mismatch"
 
 
 @relaxed

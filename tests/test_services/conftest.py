@@ -136,7 +136,7 @@ class World:
         try:
             return call(None)
         except ApprovalRequired as exc:
-            return call(self.approve(exc.action, exc.binding, **kw))  # type: ignore[attr-defined]
+            return call(self.approve(exc.action, exc.binding, **kw))
 
     def crl_reasons(self) -> dict[int, Any]:
         from cryptography import x509

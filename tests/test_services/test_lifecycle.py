@@ -8,7 +8,7 @@ import pytest
 from cryptography import x509
 
 from teller.domain import Action, CertKind, CertStatus, RevocationReason
-from teller.errors import ApprovalRequired, LifecycleError
+from teller.errors import ApprovalRequired, ErrorKind, LifecycleError
 from teller.services import deletion, reissue, renewal, revocation
 from teller.services.support import KST
 
@@ -160,3 +160,16 @@ def test_delete_from_media_leaves_the_certificate_valid(world):
         assert uow.certificates.get(result.certificate.serial).status is CertStatus.ACTIVE
     assert int(result.certificate.serial, 16) not in world.crl_reasons()
     assert len(world.audit_events(Action.DELETE_FROM_MEDIA.value)) == 1
+
+
+def test_revoking_at_the_ca_again_counts_as_done_by_the_errors_kind(world):
+    """Reconciliation and hold expiry retry CA revocations: the CA's "already revoked" (kind ALREADY_REVOKED)
+    is success, any other refusal (an unknown serial) is a failure to retry."""
+    cert = world.issue("홍길동").certificate
+    now = world.clock.now()
+    world.deps.ca.revoke(int(cert.serial, 16), RevocationReason.KEY_COMPROMISE, now)
+    with pytest.raises(LifecycleError) as again:
+        world.deps.ca.revoke(int(cert.serial, 16), RevocationReason.SUPERSEDED, now)
+    assert again.value.kind is ErrorKind.ALREADY_REVOKED
+    assert revocation.revoke_at_ca(world.deps, cert.serial, RevocationReason.SUPERSEDED, now) is True
+    assert revocation.revoke_at_ca(world.deps, "7f" * 8, RevocationReason.SUPERSEDED, now) is False

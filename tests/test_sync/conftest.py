@@ -63,10 +63,9 @@ def head_office(ho_url: str) -> Iterator[Any]:
 @pytest.fixture
 def make_branch(tmp_path: Path, clock: Any) -> Callable[..., Any]:
     """A branch: its own home and SQLite branch database (task D's store), settings for `branch_id`."""
-    from types import SimpleNamespace
-
     from db.store import open_store
     from teller.config import load_settings
+    from teller.services.context import SyncContext
 
     opened: list[Any] = []
 
@@ -75,7 +74,7 @@ def make_branch(tmp_path: Path, clock: Any) -> Callable[..., Any]:
         home.mkdir()
         settings = load_settings(home, env={}, branch_id=branch_id, upstream_url=upstream_url)
         store = open_store(settings)
-        deps = SimpleNamespace(settings=settings, store=store, clock=clock, extras={})
+        deps = SyncContext(settings=settings, store=store, clock=clock)
         opened.append(deps)
         return deps
 

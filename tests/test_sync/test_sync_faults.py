@@ -91,6 +91,9 @@ class LosesAcknowledgements:
             raise UpstreamError("본점 응답이 끊겼습니다", "connection lost after head office committed")
         return result
 
+    def close(self) -> None:
+        self.real.close()
+
 
 def test_connection_lost_after_upstream_commit_before_local_ack(pg_url: str, make_branch: Any, add_events: Any,
                                                                 branch_events: Any) -> None:

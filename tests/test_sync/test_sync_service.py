@@ -75,6 +75,9 @@ class Unreachable:
         self.calls += 1
         raise UpstreamError("본점에 연결할 수 없습니다", "head office unreachable")
 
+    def close(self) -> None:
+        pass
+
 
 def test_connection_failure_is_recorded_retried_with_backoff_and_audited_once(make_branch: Any, add_events: Any,
                                                                              branch_events: Any) -> None:
@@ -153,6 +156,7 @@ def test_worker_syncs_in_background_and_survives_errors(make_branch: Any, add_ev
 
     class Flaky:
         calls = 0
+        closed = False
 
         def apply_batch(self, branch_id: str, events: list[dict[str, Any]]) -> ApplyResult:
             Flaky.calls += 1
@@ -160,8 +164,11 @@ def test_worker_syncs_in_background_and_survives_errors(make_branch: Any, add_ev
                 raise RuntimeError("a bug in an adapter must not kill the thread")
             return ho.apply_batch(branch_id, events)
 
+        def close(self) -> None:
+            Flaky.closed = True
+
     seen = threading.Event()
-    worker = SyncWorker(branch, Flaky(), interval_s=3600,
+    worker = SyncWorker(branch, Flaky, interval_s=3600,
                         on_status=lambda s: seen.set() if s.acked_seq >= 30 else None)
     worker.start()
     try:
@@ -174,6 +181,7 @@ def test_worker_syncs_in_background_and_survives_errors(make_branch: Any, add_ev
     assert seen.is_set()
     assert worker.status is not None and worker.status.acked_seq >= 30
     assert ho.verify_branch("0815")[0]
+    assert Flaky.closed  # the worker closes the connection it opened
 
 
 def test_cli_sync_and_status_with_embedded_head_office(make_branch: Any, add_events: Any, capsys: Any,

@@ -37,7 +37,7 @@ def local_head(home: Any) -> int:
 async def test_background_sync_reaches_head_office_and_the_home_screen_shows_it(tui_home: Any,
                                                                                   tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'headoffice.db'}"
-    tui_home.deps.extras["upstream_factory"] = lambda: HeadOffice(url)
+    tui_home.deps.upstream_factory = lambda: HeadOffice(url)
     app = TellerApp(tui_home.deps, idle_check_s=3600)
     async with app.run_test(size=(120, 40)) as pilot:
         assert app.sync_worker is not None
@@ -61,7 +61,7 @@ async def test_head_office_down_is_a_message_and_the_counter_keeps_working(tui_h
     def unreachable() -> Any:
         raise UpstreamError("본점에 연결할 수 없습니다", "head office unreachable")
 
-    tui_home.deps.extras["upstream_factory"] = unreachable
+    tui_home.deps.upstream_factory = unreachable
     app = TellerApp(tui_home.deps, idle_check_s=3600)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, "t001", tui_home.passwords["t001"])
