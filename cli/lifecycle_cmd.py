@@ -43,6 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         ("revoke", "인증서 폐지 (revoke; manager approval)"),
         ("hold", "효력정지 (hold; manager approval)"),
         ("release", "효력회복 (release a hold)"),
+        ("register", "온라인 발급 등록: 참조번호·인가코드 봉투 (register for online issuance)"),
+        ("cancel-registration", "온라인 발급 등록 취소 (cancel an online registration)"),
     ):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--request", required=True, help="JSON request file, or - for stdin")
@@ -335,7 +337,39 @@ def cmd_release(settings: Any, request: dict[str, Any]) -> dict[str, Any]:
     return _status_json(release(deps, session, serial))
 
 
+def cmd_register(settings: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """The customer is identified as for an issuance; the answer carries the 인가코드 once (it is on the slip too)."""
+    from teller.domain import CertKind
+    from teller.services.online_registration import register_for_online
+
+    try:
+        kind = CertKind(str(request.get("kind", "bank")))
+    except ValueError:
+        raise ValidationError("인증서 종류는 bank, general 중 하나입니다", "kind must be bank or general") from None
+    deps = _deps(settings)
+    session = _session(deps, request)
+    identified = _identify(deps, session, request)
+    result = register_for_online(deps, session, identified.customer.customer_id, kind)
+    return {"transaction": result.transaction, "reference": result.reference, "auth_code": result.auth_code,
+            "expires_at": result.expires_at.isoformat(), "kind": result.kind.value,
+            "customer_id": identified.customer.customer_id, "rrn_masked": identified.customer.rrn_masked,
+            "slip_archive": str(result.slip_archive), "printed": result.printed, "message": result.message,
+            "message_en": result.message_en}
+
+
+def cmd_cancel_registration(settings: Any, request: dict[str, Any]) -> dict[str, Any]:
+    from teller.services.online_registration import cancel_online_registration, mask_reference
+
+    reference = str(_need(request, "reference"))
+    deps = _deps(settings)
+    session = _session(deps, request)
+    cancel_online_registration(deps, session, reference, reason=str(request.get("reason", "")))
+    return {"reference": mask_reference(reference), "cancelled": True}
+
+
 _COMMANDS: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {
+    "register": cmd_register,
+    "cancel-registration": cmd_cancel_registration,
     "issue": cmd_issue,
     "renew": cmd_renew,
     "reissue": cmd_reissue,

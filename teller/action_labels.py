@@ -28,6 +28,8 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     Action.HOLD.value: ("효력정지", "Suspension"),
     Action.RELEASE.value: ("효력회복", "Reinstatement"),
     Action.DELETE_FROM_MEDIA.value: ("매체 삭제", "Deletion from media"),
+    Action.REGISTER_ONLINE.value: ("온라인 발급 등록", "Registration for online issuance"),
+    Action.CANCEL_ONLINE_REGISTRATION.value: ("온라인 발급 등록 취소", "Online registration cancelled"),
     Action.RECONCILE.value: ("발급 정합성 정리", "Reconciliation"),
     Action.APPROVAL_GRANTED.value: ("책임자 승인", "Approval granted"),
     Action.APPROVAL_REFUSED.value: ("책임자 승인 거절", "Approval refused"),

@@ -92,3 +92,24 @@ class AuditExtractData:
     rows: list[AuditExtractRow]
     chain_ok: bool
     chain_checked: bool = True  # False when the chain could not be verified (then chain_ok means nothing)
+
+
+@dataclass(slots=True)
+class RegistrationSlipData:
+    """The sealed slip of a registration for online issuance (참조번호 + 인가코드). Printed once with the code;
+    the archived copy and every reprint carry `auth_code=None`."""
+
+    bank_name: str
+    branch_name: str
+    branch_id: str
+    teller_id: str
+    at: datetime  # aware; printed in KST
+    transaction: str
+    cert_kind: str  # CertKind value
+    subject_name_masked: str
+    rrn_masked: str
+    reference: str
+    auth_code: str | None
+    expires_at: datetime
+    reprint: bool = False
+    language: str = "ko"

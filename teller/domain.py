@@ -135,6 +135,8 @@ class Action(str, enum.Enum):
     HOLD = "hold"
     RELEASE = "release"
     DELETE_FROM_MEDIA = "delete_from_media"
+    REGISTER_ONLINE = "register_online"  # 온라인 발급 등록: 참조번호 + 인가코드 handed over on a sealed slip
+    CANCEL_ONLINE_REGISTRATION = "cancel_online_registration"
     RECONCILE = "reconcile"
     APPROVAL_GRANTED = "approval_granted"
     APPROVAL_REFUSED = "approval_refused"

@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from teller.config import Settings
-from teller.ports import BranchStore, CertificateAuthority, Clock, DocumentRenderer, IdAuthenticityService, Printer
+from teller.ports import (
+    BranchStore,
+    CertificateAuthority,
+    Clock,
+    DocumentRenderer,
+    IdAuthenticityService,
+    OnlineRegistrar,
+    Printer,
+)
 
 if TYPE_CHECKING:
     from teller.security.field_crypto import FieldCrypto
@@ -31,6 +39,7 @@ class Deps:
     printer: Printer
     clock: Clock
     field_crypto: "FieldCrypto"
+    registrar: OnlineRegistrar | None = None  # the CA's registration desk; None: this terminal cannot register
     extras: dict[str, Any] = field(default_factory=dict)  # optional adapters (e.g. the upstream for sync)
 
     @property

@@ -1,0 +1,155 @@
+"""온라인 발급 등록 end to end with real processes: `teller register` at the counter (a home made by `teller init
+--demo`), then `openssl cmp -cmd ir -ref <참조번호> -secret pass:<인가코드>` (a client nobody here wrote) against
+`teller ca serve` on the same home. Single use, cancellation, expiry, the five-try lock, and no secret at rest."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .conftest import TELLER, Service, serve, teller_env
+
+CERT_PASSWORD = "Customer#2026pw"
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl CLI not installed")
+
+
+def run(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(TELLER), "--home", str(home), *args], input=stdin, capture_output=True, text=True,
+                          env=teller_env(), timeout=120)
+
+
+class Branch:
+    def __init__(self, home: Path, init: dict[str, Any]) -> None:
+        self.home, self.init = home, init
+
+    def person(self, name: str) -> dict[str, Any]:
+        return next(p for p in self.init["demo_customers"] if p["name"] == name)
+
+    def staff(self, staff_id: str = "t001") -> dict[str, str]:
+        return {"id": staff_id, "password": next(s["password"] for s in self.init["staff"] if s["id"] == staff_id)}
+
+    def customer(self, name: str) -> dict[str, Any]:
+        p = self.person(name)
+        doc: dict[str, Any] = {"type": p["id_document"], "issue_date": p["issue_date"]}
+        if p["document_number"]:
+            doc["number"] = p["document_number"]
+        return {"name": p["name"], "rrn": p["rrn"], "id_document": doc}
+
+    def command(self, name: str, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        proc = run(self.home, name, "--request", "-", stdin=json.dumps(request, ensure_ascii=False))
+        assert "Traceback" not in proc.stderr, proc.stderr
+        lines = proc.stdout.strip().splitlines()
+        assert len(lines) == 1, (proc.stdout, proc.stderr)
+        return proc.returncode, json.loads(lines[0])
+
+    def register(self, name: str, kind: str = "bank") -> dict[str, Any]:
+        code, out = self.command("register", {"staff": self.staff(), "customer": self.customer(name), "kind": kind})
+        assert code == 0, out
+        return out
+
+
+@pytest.fixture(scope="module")
+def branch(tmp_path_factory: pytest.TempPathFactory) -> Branch:
+    home = tmp_path_factory.mktemp("online-branch") / "home"
+    proc = run(home, "init", "--demo", "--json")
+    assert proc.returncode == 0, proc.stderr
+    return Branch(home, json.loads(proc.stdout))
+
+
+@pytest.fixture(scope="module")
+def service(branch: Branch) -> Iterator[Service]:
+    with serve(branch.home, 1, branch.home.parent / "service.log") as running:
+        yield running
+
+
+def ir(service: Service, tmp: Path, reference: str, code: str) -> subprocess.CompletedProcess[str]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(65537, 2048)
+    (tmp / "k.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption()))
+    return subprocess.run(["openssl", "cmp", "-server", service.url.removeprefix("http://") + "/pkix/",
+                           "-recipient", "/CN=CA", "-unprotected_errors", "-cmd", "ir", "-ref", reference,
+                           "-secret", f"pass:{code}", "-newkey", str(tmp / "k.pem"), "-subject", "/CN=Hong",
+                           "-certout", str(tmp / "got.crt")],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60, check=False)
+
+
+def test_codes_from_the_counter_redeem_once_with_openssl_cmp(branch: Branch, service: Service,
+                                                             tmp_path: Path) -> None:
+    slip = branch.register("홍길동")
+    assert len(slip["reference"]) == 8 and slip["reference"].isdigit()
+    assert len(slip["auth_code"]) == 16 and slip["printed"] is True
+    done = ir(service, tmp_path / "first", slip["reference"], slip["auth_code"])
+    assert done.returncode == 0, done.stdout
+    cert = x509.load_pem_x509_certificate((tmp_path / "first" / "got.crt").read_bytes())
+    names = [a.value for a in cert.subject]
+    assert any("홍길동" in str(v) for v in names), names  # the CA's registration, not the client's /CN=Hong
+    again = ir(service, tmp_path / "second", slip["reference"], slip["auth_code"])
+    assert again.returncode != 0 and "rejection" in again.stdout, again.stdout
+
+
+def test_cancelled_expired_and_wrong_codes_are_refused(branch: Branch, service: Service, tmp_path: Path) -> None:
+    cancelled = branch.register("김철수", "general")
+    code, out = branch.command("cancel-registration", {"staff": branch.staff(), "reference": cancelled["reference"],
+                                                        "reason": "봉투 분실"})
+    assert code == 0 and out["cancelled"] is True, out
+    refused = ir(service, tmp_path / "c", cancelled["reference"], cancelled["auth_code"])
+    assert refused.returncode != 0 and "registration cancelled" in refused.stdout, refused.stdout
+    code, out = branch.command("cancel-registration", {"staff": branch.staff(), "reference": cancelled["reference"]})
+    assert code == 1 and out["error"] == "registration_not_open" and "취소" in out["message"], out
+
+    locked = branch.register("홍길동", "general")
+    for attempt in range(5):
+        wrong = ir(service, tmp_path / f"w{attempt}", locked["reference"], "WRONGCODE" + str(attempt))
+        assert wrong.returncode != 0
+    right = ir(service, tmp_path / "after-lock", locked["reference"], locked["auth_code"])
+    assert right.returncode != 0 and "registration locked" in right.stdout, right.stdout
+
+    expiring = branch.register("김철수", "bank")
+    # time passes at the CA: the registration's use-by moves into the past
+    with sqlite3.connect(branch.home / "ca" / "cmp.db") as db:
+        db.execute("UPDATE cmp_registrations SET expires_at = ? WHERE reference = ?",
+                   ((datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat(" "), expiring["reference"]))
+    late = ir(service, tmp_path / "late", expiring["reference"], expiring["auth_code"])
+    assert late.returncode != 0 and "registration expired" in late.stdout, late.stdout
+
+
+def _pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, timeout=60,
+                          check=True).stdout
+
+
+def test_no_code_and_no_resident_number_at_rest(branch: Branch) -> None:
+    slip = branch.register("김철수", "general")
+    code, rrn = slip["auth_code"], branch.person("김철수")["rrn"]
+    secrets = [code.encode(), rrn.encode(), rrn.replace("-", "").encode()]
+    # the branch's files and the CA's database: no 인가코드, no resident number, in any byte
+    for path in [p for p in branch.home.rglob("*") if p.is_file() and "printed" not in p.parts]:
+        blob = path.read_bytes()
+        for secret in secrets:
+            assert secret not in blob, (path, secret)
+    archive = Path(slip["slip_archive"])
+    assert archive.is_file()
+    if shutil.which("pdftotext"):
+        text = _pdf_text(archive)
+        assert slip["reference"] in text and code not in text and "인가코드" in text
+        # the printed slip (the training printer's folder is the paper the customer takes) does carry it,
+        # grouped for reading: the search above can find a code in a PDF
+        printed = [p for p in (branch.home / "printed").glob(f"{slip['transaction']}-slip-*.pdf")]
+        assert len(printed) == 1
+        assert " ".join(code[i:i + 4] for i in range(0, 16, 4)) in _pdf_text(printed[0])
+    # the audit trail names the registration by its masked reference only
+    events = run(branch.home, "audit", "export", "--format", "jsonl")
+    if events.returncode == 0:
+        assert slip["reference"] not in events.stdout and code not in events.stdout
