@@ -341,3 +341,10 @@ class OnlineRegistrar(Protocol):
         ...
 
     def state(self, reference: str, now: datetime) -> RegistrationState | None: ...
+
+
+class CmpTransport(Protocol):
+    """One CMP request/response exchange (RFC 6712: HTTP POST, application/pkixcmp). Adapter: `cli.cmp_http`.
+    Raises `UpstreamError` when the CA cannot be reached or does not answer in CMP."""
+
+    def exchange(self, request_der: bytes) -> bytes: ...

@@ -153,3 +153,66 @@ def test_no_code_and_no_resident_number_at_rest(branch: Branch) -> None:
     events = run(branch.home, "audit", "export", "--format", "jsonl")
     if events.returncode == 0:
         assert slip["reference"] not in events.stdout and code not in events.stdout
+
+
+def online_issue(branch: Branch, service: Service, media: Path, secrets: dict[str, str],
+                 *extra: str) -> tuple[int, dict[str, Any]]:
+    media.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run([str(TELLER), "--home", str(branch.home), "online", "issue", "--media", str(media),
+                           "--ca", service.url, *extra], input=json.dumps(secrets), capture_output=True, text=True,
+                          env=teller_env(), timeout=120)
+    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1, (proc.stdout, proc.stderr)
+    return proc.returncode, json.loads(lines[0])
+
+
+def test_the_customer_redeems_the_codes_at_home_and_the_folder_loads_elsewhere(
+        branch: Branch, service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pypinksign
+
+    from teller.pki import npki, vid
+
+    person = branch.person("홍길동")
+    slip = branch.register("홍길동", "general")
+    spaced = " ".join(slip["auth_code"][i:i + 4] for i in range(0, 16, 4))  # as printed; the client drops spaces
+    given = {"reference": slip["reference"], "auth_code": spaced, "rrn": person["rrn"], "password": CERT_PASSWORD}
+
+    # a resident number that is not the registered one is refused before anything is signed; the codes survive
+    other = branch.person("김철수")["rrn"]
+    code, out = online_issue(branch, service, tmp_path / "wrong-rrn", given | {"rrn": other})
+    assert code == 1 and out["error"] == "rrn_mismatch", out
+    assert not any((tmp_path / "wrong-rrn").rglob("signCert.der"))
+
+    media = tmp_path / "usb"
+    code, out = online_issue(branch, service, media, given, "--receipt", str(tmp_path / "receipt.pdf"))
+    assert code == 0, out
+    folder = Path(out["folder"])
+    assert folder.is_relative_to(media) and sorted(p.name for p in folder.iterdir()) == ["signCert.der", "signPri.key"]
+    assert npki.verify_folder(folder, CERT_PASSWORD, person["rrn"]) == npki.FolderCheck(True, True)
+
+    monkeypatch.setattr("builtins.input", lambda prompt="": pytest.fail("pypinksign asked for input"))
+    cert = x509.load_der_x509_certificate((folder / "signCert.der").read_bytes())
+    cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+    found = pypinksign.choose_cert(str(media / "NPKI"), cn, CERT_PASSWORD.encode())
+    assert found.pubkey.public_numbers() == cert.public_key().public_numbers()
+    assert vid.compute_vid(person["rrn"].replace("-", ""), found._rand_num.asOctets()) == \
+        vid.read_identify_data(cert).vid
+    _pems(branch.home / "ca", folder, tmp_path)
+    verify = subprocess.run(["openssl", "verify", "-CAfile", str(tmp_path / "root.pem"), "-untrusted",
+                             str(tmp_path / "issuing.pem"), str(tmp_path / "cert.pem")], capture_output=True, text=True,
+                            timeout=60)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert (tmp_path / "receipt.pdf").read_bytes().startswith(b"%PDF")
+
+    code, out = online_issue(branch, service, tmp_path / "again", given)
+    assert code == 1 and out["error"] == "already_redeemed" and "이미 사용된" in out["message"], out
+    code, out = online_issue(branch, service, tmp_path / "bad", given | {"reference": "12", "auth_code": "x"})
+    assert code == 2 and out["error"] == "bad_reference", out
+
+
+def _pems(ca: Path, folder: Path, out: Path) -> None:
+    for name, src in (("root.pem", ca / "root.der"), ("issuing.pem", ca / "issuing.der"),
+                      ("cert.pem", folder / "signCert.der")):
+        pem = x509.load_der_x509_certificate(src.read_bytes()).public_bytes(serialization.Encoding.PEM)
+        (out / name).write_bytes(pem)
