@@ -294,7 +294,7 @@ class CmpService:
         kind = CertKind.from_policy_oid(oid) if oid else None
         if name is None or kind is None:
             raise _refuse(cmp.FailInfo.BAD_CERT_ID, "the current certificate is not a subscriber certificate of ours")
-        vid = self._vid(req, None)
+        vid = self._carried_vid(signer) if not req.reg_info else self._vid(req, None)
         not_before, not_after = self._validity(now)
         cert = self.ca.issue(CertificateRequest(req.public_key_der, name, kind, vid, not_before, not_after))
         cert_key, key = self._signer
@@ -304,6 +304,16 @@ class CmpService:
         log.info("CMP kur: serial %d signed for %d, waiting for certConf", cert.serial_number, signer.serial_number)
         body = cmp.cert_rep_body("kup", req.cert_req_id, cert, list(self.ca.chain()))
         return cmp.protect_signature(header, body, key, [cert_key, self.ca.issuing_cert])
+
+    def _carried_vid(self, signer: x509.Certificate) -> bytes | None:
+        """A renewal keeps the subscriber's VID: the customer's client keeps the randomNum in the new key file, so
+        the VID still binds the new certificate to the same resident number. Without one, the generic policy."""
+        try:
+            return vid_rules.read_identify_data(signer).vid
+        except (TellerError, ValueError):
+            if self.settings.generic_client == "refuse":
+                raise _refuse(cmp.FailInfo.BAD_REQUEST, "the current certificate carries no VID to renew") from None
+            return None
 
     def _validity(self, now: datetime) -> tuple[datetime, datetime]:
         today = now.astimezone(profile.KST).date()

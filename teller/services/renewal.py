@@ -9,7 +9,7 @@ days) or "renewal_day" (renewal day + validity − 1 day).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from teller.domain import Action, AuthenticityResult, CertStatus, StaffSession
@@ -35,8 +35,14 @@ from teller.services.support import (
 log = logging.getLogger(__name__)
 
 
-def renewal_window(deps: Deps, not_after_kst_day) -> tuple:  # (first day, last day) in KST
-    return not_after_kst_day - timedelta(days=deps.settings.renewal_window_days), not_after_kst_day
+def window_of(not_after_kst_day: date, window_days: int) -> tuple[date, date]:
+    """(first day, last day) in KST on which a certificate ending on `not_after_kst_day` may be renewed: the one
+    rule, for the counter and for the customer's own renewal at home."""
+    return not_after_kst_day - timedelta(days=window_days), not_after_kst_day
+
+
+def renewal_window(deps: Deps, not_after_kst_day: date) -> tuple[date, date]:
+    return window_of(not_after_kst_day, deps.settings.renewal_window_days)
 
 
 def remove_old_folder(media_root: Path, old_folder: str | None, new_folder: Path) -> str | None:

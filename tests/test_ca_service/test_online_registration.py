@@ -216,3 +216,69 @@ def _pems(ca: Path, folder: Path, out: Path) -> None:
                       ("cert.pem", folder / "signCert.der")):
         pem = x509.load_der_x509_certificate(src.read_bytes()).public_bytes(serialization.Encoding.PEM)
         (out / name).write_bytes(pem)
+
+
+def _ocsp(service: Service, tmp: Path, cert_der: Path, ca: Path) -> str:
+    for name, src in (("root.pem", ca / "root.der"), ("issuing.pem", ca / "issuing.der"), ("c.pem", cert_der)):
+        (tmp / name).write_bytes(x509.load_der_x509_certificate(src.read_bytes())
+                                 .public_bytes(serialization.Encoding.PEM))
+    done = subprocess.run(["openssl", "ocsp", "-url", service.ocsp, "-issuer", str(tmp / "issuing.pem"),
+                           "-cert", str(tmp / "c.pem"), "-CAfile", str(tmp / "root.pem")],
+                          capture_output=True, text=True, timeout=60)
+    assert "Response verify OK" in done.stderr + done.stdout, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_renewal_at_home_revocation_and_deletion(branch: Branch, service: Service, tmp_path: Path) -> None:
+    from datetime import date
+
+    from cli.cmp_http import HttpCmpTransport
+    from teller.errors import LifecycleError
+    from teller.online.lifecycle import find_folder, renew_online
+    from teller.pki import npki, vid
+
+    person = branch.person("김철수")
+    slip = branch.register("김철수", "bank")
+    media = tmp_path / "usb"
+    code, out = online_issue(branch, service, media, {"reference": slip["reference"], "auth_code": slip["auth_code"],
+                                                      "rrn": person["rrn"], "password": CERT_PASSWORD})
+    assert code == 0, out
+    old_folder = Path(out["folder"])
+
+    # outside the window (a fresh certificate: a year to go): refused before the CA is asked
+    proc = subprocess.run([str(TELLER), "--home", str(branch.home), "online", "renew", "--media", str(media),
+                           "--ca", service.url], input=json.dumps({"password": CERT_PASSWORD,
+                                                                    "new_password": "Renewed#2027pw"}),
+                          capture_output=True, text=True, env=teller_env(), timeout=120)
+    answer = json.loads(proc.stdout)
+    assert proc.returncode == 1 and answer["error"] == "outside_renewal_window" and "갱신 기간" in answer["message"]
+
+    # inside the window: the customer's PC on a day 10 days before expiry, against the real service
+    root = x509.load_der_x509_certificate((branch.home / "ca" / "root.der").read_bytes())
+    transport = HttpCmpTransport(service.url + "/pkix/")
+    old = x509.load_der_x509_certificate((old_folder / "signCert.der").read_bytes())
+    ten_before = date.fromordinal(old.not_valid_after_utc.date().toordinal() - 10)
+    with pytest.raises(LifecycleError):
+        renew_online(transport, root, media_root=media, folder=old_folder, password=CERT_PASSWORD,
+                     new_password="Renewed#2027pw", confirm="Renewed#2027pw",
+                     today=date.fromordinal(old.not_valid_after_utc.date().toordinal() + 2))  # expired
+    renewed = renew_online(transport, root, media_root=media, folder=find_folder(media, None),
+                           password=CERT_PASSWORD, new_password="Renewed#2027pw", confirm="Renewed#2027pw",
+                           today=ten_before)
+    assert renewed.serial != format(old.serial_number, "x") and not old_folder.exists()
+    assert npki.verify_folder(renewed.folder, "Renewed#2027pw", person["rrn"]) == npki.FolderCheck(True, True)
+    assert vid.read_identify_data(renewed.certificate).vid == vid.read_identify_data(old).vid
+
+    # loss reported at home: the certificate's own rr; OCSP then says revoked (keyCompromise)
+    assert "good" in _ocsp(service, tmp_path, renewed.folder / "signCert.der", branch.home / "ca")
+    proc = subprocess.run([str(TELLER), "--home", str(branch.home), "online", "revoke", "--media", str(media),
+                           "--ca", service.url], input=json.dumps({"password": "Renewed#2027pw", "reason": "loss"}),
+                          capture_output=True, text=True, env=teller_env(), timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    status = _ocsp(service, tmp_path, renewed.folder / "signCert.der", branch.home / "ca")
+    assert "revoked" in status and "keyCompromise" in status, status
+
+    proc = subprocess.run([str(TELLER), "--home", str(branch.home), "online", "delete", "--media", str(media)],
+                          capture_output=True, text=True, env=teller_env(), timeout=120)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["deleted"] is True, proc.stdout
+    assert not renewed.folder.exists() and not any(media.rglob("signPri.key"))
