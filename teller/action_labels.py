@@ -30,6 +30,8 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     Action.DELETE_FROM_MEDIA.value: ("매체 삭제", "Deletion from media"),
     Action.REGISTER_ONLINE.value: ("온라인 발급 등록", "Registration for online issuance"),
     Action.CANCEL_ONLINE_REGISTRATION.value: ("온라인 발급 등록 취소", "Online registration cancelled"),
+    Action.CALL_IDENTITY_CHECK.value: ("고객센터 본인확인", "Call-centre identity check"),
+    Action.CALL_IDENTITY_ALERT.value: ("고객센터 본인확인 반복 실패", "Repeated failed call-centre identity checks"),
     Action.RECONCILE.value: ("발급 정합성 정리", "Reconciliation"),
     Action.APPROVAL_GRANTED.value: ("책임자 승인", "Approval granted"),
     Action.APPROVAL_REFUSED.value: ("책임자 승인 거절", "Approval refused"),

@@ -282,3 +282,51 @@ def test_renewal_at_home_revocation_and_deletion(branch: Branch, service: Servic
                           capture_output=True, text=True, env=teller_env(), timeout=120)
     assert proc.returncode == 0 and json.loads(proc.stdout)["deleted"] is True, proc.stdout
     assert not renewed.folder.exists() and not any(media.rglob("signPri.key"))
+
+
+def test_call_centre_holds_by_phone_after_identity_questions(branch: Branch, service: Service,
+                                                              tmp_path: Path) -> None:
+    """The agent answers nothing but masked data; wrong answers are refused (and three raise an alert for the
+    manager); a hold by phone shows as certificateHold in OCSP and is released at the counter."""
+    from cli.wiring import build_deps
+    from teller.config import load_settings
+    from teller.services.auth import sign_in
+    from teller.services.call_centre import identity_alerts
+
+    person = branch.person("홍길동")
+    media = tmp_path / "usb"
+    media.mkdir()
+    code, issued = branch.command("issue", {"staff": branch.staff(), "customer": branch.customer("홍길동"),
+                                            "kind": "bank", "media": str(media), "password": CERT_PASSWORD})
+    assert code == 0, issued
+    kst = timezone(timedelta(hours=9))
+    day = datetime.fromisoformat(issued["not_before"]).astimezone(kst).date().isoformat()  # the customer's KST day
+    agent = branch.staff("c001")
+    caller = {"name": "홍길동", "rrn": person["rrn"], "last_issue_date": day, "branch": "0815"}
+
+    for wrong in ({"last_issue_date": "2020-01-01"}, {"branch": "9999"}, {"name": "홍길순"}):
+        code, out = branch.command("call-centre", {"staff": agent, "caller": caller | wrong, "action": "lookup"})
+        assert code == 1 and out["error"] == "caller_not_verified", out
+        assert "2020" not in json.dumps(out) and person["rrn"] not in json.dumps(out)
+
+    code, out = branch.command("call-centre", {"staff": agent, "caller": caller, "action": "hold",
+                                               "serial": issued["serial"]})
+    assert code == 0 and out["held"] is True, out
+    dump = json.dumps(out, ensure_ascii=False)
+    assert person["rrn"] not in dump and person["rrn"].replace("-", "") not in dump and "******" in out["rrn_masked"]
+    folder = Path(issued["folder"])
+    status = _ocsp(service, tmp_path, folder / "signCert.der", branch.home / "ca")
+    assert "revoked" in status and "certificateHold" in status, status
+
+    # the call centre may not issue, renew or release: those are counter actions
+    code, out = branch.command("release", {"staff": agent, "serial": issued["serial"]})
+    assert code == 1 and out["error"] in ("forbidden", "not_allowed", "permission_denied"), out
+    code, out = branch.command("release", {"staff": branch.staff(), "serial": issued["serial"]})
+    assert code == 0, out
+    assert "good" in _ocsp(service, tmp_path, folder / "signCert.der", branch.home / "ca")
+
+    deps = build_deps(load_settings(branch.home, env={}))
+    manager = sign_in(deps, "m001", branch.staff("m001")["password"])
+
+    alerts = identity_alerts(deps, manager, datetime.now(timezone.utc) - timedelta(hours=1))
+    assert [a.failures for a in alerts] == [3] and alerts[0].customer_ref == issued["customer_id"]
