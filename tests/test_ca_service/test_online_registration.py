@@ -132,6 +132,8 @@ def _pdf_text(path: Path) -> str:
 
 def test_no_code_and_no_resident_number_at_rest(branch: Branch) -> None:
     slip = branch.register("김철수", "general")
+    synced = run(branch.home, "sync", "--once")  # the events reach head office: its files are searched too
+    assert synced.returncode == 0, synced.stderr
     code, rrn = slip["auth_code"], branch.person("김철수")["rrn"]
     secrets = [code.encode(), rrn.encode(), rrn.replace("-", "").encode()]
     # the branch's files and the CA's database: no 인가코드, no resident number, in any byte
@@ -277,6 +279,14 @@ def test_renewal_at_home_revocation_and_deletion(branch: Branch, service: Servic
     assert proc.returncode == 0, proc.stdout + proc.stderr
     status = _ocsp(service, tmp_path, renewed.folder / "signCert.der", branch.home / "ca")
     assert "revoked" in status and "keyCompromise" in status, status
+    import httpx
+
+    from ca_service.crl import ISSUING_CRL_PATH
+
+    crl = x509.load_der_x509_crl(httpx.get(service.url + ISSUING_CRL_PATH, timeout=30).content)
+    entry = crl.get_revoked_certificate_by_serial_number(renewed.certificate.serial_number)
+    assert entry is not None and entry.extensions.get_extension_for_class(x509.CRLReason).value.reason is \
+        x509.ReasonFlags.key_compromise
 
     proc = subprocess.run([str(TELLER), "--home", str(branch.home), "online", "delete", "--media", str(media)],
                           capture_output=True, text=True, env=teller_env(), timeout=120)
