@@ -30,16 +30,18 @@ def new_auth_code() -> str:
 
 
 class CaRegistrar:
-    def __init__(self, store: CmpStore, clock: Clock) -> None:
+    def __init__(self, store: CmpStore, clock: Clock, branch_id: str) -> None:
         self.store = store
         self.clock = clock
+        self.branch_id = branch_id
 
     def register(self, real_name: str, kind: CertKind, rrn: str, valid_for: timedelta) -> OnlineRegistration:
-        expires_at = self.clock.now() + valid_for
+        now = self.clock.now()
+        expires_at = now + valid_for
         for _ in range(20):  # a reference drawn twice is refused by the primary key; draw again
             reference, code = new_reference(), new_auth_code()
             if self.store.add_registration(reference, code.encode(), real_name, CertKind(kind).value, expires_at,
-                                           rrn=rrn):
+                                           rrn=rrn, branch_id=self.branch_id, registered_at=now):
                 return OnlineRegistration(reference, code, expires_at)
         raise StorageError("참조번호를 만들 수 없습니다 (CA 등록 공간 부족)", "could not draw a free reference number")
 
@@ -53,6 +55,17 @@ class CaRegistrar:
         if found.status == "open" and found.expires_at <= now:
             return "expired"
         return _STATES.get(found.status)
+
+
+    def day_summary(self, since: datetime, until: datetime, now: datetime) -> dict[RegistrationState, int]:
+        out: dict[RegistrationState, int] = {}
+        for status, expires_at in self.store.registration_states(self.branch_id, since, until):
+            state = _STATES.get(status)
+            if state == "open" and expires_at <= now:
+                state = "expired"
+            if state is not None:
+                out[state] = out.get(state, 0) + 1
+        return out
 
 
 _STATES: dict[str, RegistrationState] = {"open": "open", "used": "used", "locked": "locked", "cancelled": "cancelled"}

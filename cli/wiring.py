@@ -27,7 +27,8 @@ class _EmbeddedRegistrar:
             from ca_service.cmp_store import CmpStore
             from ca_service.registrar import CaRegistrar
 
-            self._desk = CaRegistrar(CmpStore(self._settings.ca_database_url, self._settings.ca_dir), self._clock)
+            self._desk = CaRegistrar(CmpStore(self._settings.ca_database_url, self._settings.ca_dir), self._clock,
+                                     self._settings.branch_id)
         return self._desk
 
     def register(self, real_name: str, kind: CertKind, rrn: str, valid_for: timedelta) -> OnlineRegistration:
@@ -38,6 +39,9 @@ class _EmbeddedRegistrar:
 
     def state(self, reference: str, now: datetime) -> RegistrationState | None:
         return self._open().state(reference, now)
+
+    def day_summary(self, since: datetime, until: datetime, now: datetime) -> dict[RegistrationState, int]:
+        return self._open().day_summary(since, until, now)
 
 
 def build_deps(settings: Settings, *, clock: Clock | None = None) -> Deps:

@@ -67,6 +67,9 @@ class DailyReportData:
     chain_head_seq: int
     total_fees_krw: int
     chain_checked: bool = True  # False when the chain could not be verified (then chain_ok means nothing)
+    # the day's registrations for online issuance by how they stand now: open, used (redeemed), expired,
+    # cancelled, locked; None when the terminal has no registration desk or the CA could not be asked
+    online_registrations: dict[str, int] | None = None
 
 
 @dataclass(slots=True)
@@ -92,6 +95,9 @@ class AuditExtractData:
     rows: list[AuditExtractRow]
     chain_ok: bool
     chain_checked: bool = True  # False when the chain could not be verified (then chain_ok means nothing)
+    # the day's registrations for online issuance by how they stand now: open, used (redeemed), expired,
+    # cancelled, locked; None when the terminal has no registration desk or the CA could not be asked
+    online_registrations: dict[str, int] | None = None
 
 
 @dataclass(slots=True)

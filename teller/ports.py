@@ -342,6 +342,10 @@ class OnlineRegistrar(Protocol):
 
     def state(self, reference: str, now: datetime) -> RegistrationState | None: ...
 
+    def day_summary(self, since: datetime, until: datetime, now: datetime) -> dict[RegistrationState, int]:
+        """How the registrations this branch made in [since, until) stand now (used = redeemed)."""
+        ...
+
 
 class CmpTransport(Protocol):
     """One CMP request/response exchange (RFC 6712: HTTP POST, application/pkixcmp). Adapter: `cli.cmp_http`.

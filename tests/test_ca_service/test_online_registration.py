@@ -340,3 +340,24 @@ def test_call_centre_holds_by_phone_after_identity_questions(branch: Branch, ser
 
     alerts = identity_alerts(deps, manager, datetime.now(timezone.utc) - timedelta(hours=1))
     assert [a.failures for a in alerts] == [3] and alerts[0].customer_ref == issued["customer_id"]
+
+
+def test_the_close_out_counts_the_days_registrations(branch: Branch, tmp_path: Path) -> None:
+    """Registered, redeemed, cancelled, locked, expired: whatever this branch registered today, by how it stands at
+    the CA now (the close-out asks the registration desk, not the audit trail)."""
+    cancelled = branch.register("김철수", "general")
+    code, _ = branch.command("cancel-registration", {"staff": branch.staff(), "reference": cancelled["reference"]})
+    assert code == 0
+    kst = timezone(timedelta(hours=9))
+    day = datetime.now(timezone.utc).astimezone(kst).date().isoformat()
+    out = tmp_path / "close.pdf"
+    proc = subprocess.run([str(TELLER), "--home", str(branch.home), "report", "daily", "--date", day, "--staff", "m001",
+                           "--out", str(out)], input=branch.staff("m001")["password"] + "\n", capture_output=True,
+                          text=True, env=teller_env(), timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with sqlite3.connect(branch.home / "ca" / "cmp.db") as db:
+        states = dict(db.execute("SELECT status, count(*) FROM cmp_registrations GROUP BY status").fetchall())
+    assert states.get("cancelled", 0) >= 1
+    text = _pdf_text(out)
+    assert "온라인 발급 등록" in text
+    assert f"발급 완료 {states.get('used', 0)}" in text and f"취소 {states.get('cancelled', 0)}" in text, text

@@ -1,4 +1,5 @@
-"""Registrations keep the registered resident number, sealed, to check the customer's VID material against.
+"""Registrations keep the registered resident number, sealed (to check the customer's VID material against),
+and which branch registered them when (the branch's close-out counts them).
 
 Revision ID: c002
 Revises: c001
@@ -19,8 +20,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("cmp_registrations") as batch:
         batch.add_column(sa.Column("rrn_sealed", sa.LargeBinary, nullable=True))
+        batch.add_column(sa.Column("branch_id", sa.String(16), nullable=True))
+        batch.add_column(sa.Column("registered_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("cmp_registrations") as batch:
+        batch.drop_column("registered_at")
+        batch.drop_column("branch_id")
         batch.drop_column("rrn_sealed")
