@@ -9,6 +9,7 @@ certificate that counts as issued. Every refusal is a CMP `error` message with P
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ca_service.cmp_store import CmpStore, Registration
 from teller.domain import CertKind, RevocationReason
 from teller.errors import TellerError
-from teller.pki import cmp, profile
+from teller.pki import cmp, profile, vid_transfer
+from teller.pki import vid as vid_rules
 from teller.pki.ca import EmbeddedCA
 from teller.ports import CertificateRequest
 
@@ -148,7 +150,7 @@ class CmpService:
         if len(requests) != 1:
             raise _refuse(cmp.FailInfo.BAD_REQUEST, "one certificate request per message", secret)
         (req,) = requests
-        vid = self._vid(req, secret)
+        vid = self._registered_vid(req, registration, info, secret)
         if not self.store.consume(registration.reference):  # checked again by the database: one redemption
             raise _refuse(cmp.FailInfo.NOT_AUTHORIZED, "registration already used", secret)
         not_before, not_after = self._validity(now)
@@ -162,6 +164,28 @@ class CmpService:
         kind = {"ir": "ip", "cr": "cp", "p10cr": "cp"}[info.body_type]
         body = cmp.cert_rep_body(kind, req.cert_req_id, cert, list(self.ca.chain()))
         return cmp.protect_pbm(header, body, secret)
+
+    def _registered_vid(self, req: cmp.CertReq, registration: Registration, info: cmp.HeaderInfo,
+                        secret: bytes) -> bytes | None:
+        """The VID for a PBM enrolment: from the customer's sealed VID material (teller.pki.vid_transfer) checked
+        against the resident number the branch registered; without material, the generic-client policy."""
+        material = req.reg_info.get(vid_transfer.VID_MATERIAL_OID)
+        if material is None:
+            return self._vid(req, secret)
+        rrn = self.store.registration_rrn(registration.reference)
+        if rrn is None:
+            raise _refuse(cmp.FailInfo.BAD_REQUEST, "this registration holds no resident number to check a VID", secret)
+        assert info.transaction_id is not None
+        try:
+            random_num, claimed = vid_transfer.open_sealed(secret, info.transaction_id, registration.reference.encode(),
+                                                           material)
+        except TellerError as exc:
+            raise _refuse(cmp.FailInfo.BAD_DATA_FORMAT, exc.message_en, secret) from None
+        expected = vid_rules.compute_vid(rrn, random_num)
+        if not hmac.compare_digest(expected, claimed):
+            raise _refuse(cmp.FailInfo.BAD_CERT_TEMPLATE,
+                          "the resident number does not match the registration (VID differs)", secret)
+        return expected
 
     def _vid(self, req: cmp.CertReq, secret: bytes | None) -> bytes | None:
         if req.reg_info:  # VID material of the customer's own client: not accepted until its check exists
@@ -270,7 +294,7 @@ class CmpService:
         kind = CertKind.from_policy_oid(oid) if oid else None
         if name is None or kind is None:
             raise _refuse(cmp.FailInfo.BAD_CERT_ID, "the current certificate is not a subscriber certificate of ours")
-        vid = self._vid(req, None)
+        vid = self._carried_vid(signer) if not req.reg_info else self._vid(req, None)
         not_before, not_after = self._validity(now)
         cert = self.ca.issue(CertificateRequest(req.public_key_der, name, kind, vid, not_before, not_after))
         cert_key, key = self._signer
@@ -280,6 +304,16 @@ class CmpService:
         log.info("CMP kur: serial %d signed for %d, waiting for certConf", cert.serial_number, signer.serial_number)
         body = cmp.cert_rep_body("kup", req.cert_req_id, cert, list(self.ca.chain()))
         return cmp.protect_signature(header, body, key, [cert_key, self.ca.issuing_cert])
+
+    def _carried_vid(self, signer: x509.Certificate) -> bytes | None:
+        """A renewal keeps the subscriber's VID: the customer's client keeps the randomNum in the new key file, so
+        the VID still binds the new certificate to the same resident number. Without one, the generic policy."""
+        try:
+            return vid_rules.read_identify_data(signer).vid
+        except (TellerError, ValueError):
+            if self.settings.generic_client == "refuse":
+                raise _refuse(cmp.FailInfo.BAD_REQUEST, "the current certificate carries no VID to renew") from None
+            return None
 
     def _validity(self, now: datetime) -> tuple[datetime, datetime]:
         today = now.astimezone(profile.KST).date()

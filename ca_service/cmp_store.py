@@ -39,6 +39,11 @@ registrations = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("status", String(16), nullable=False),  # open | used | locked | cancelled
+    # nonce ‖ AES-GCM(resident number), bound to the reference: what the customer's VID material is checked
+    # against (c002; NULL for registrations made without one)
+    Column("rrn_sealed", LargeBinary, nullable=True),
+    Column("branch_id", String(16), nullable=True),  # the registration agent's branch (c002)
+    Column("registered_at", DateTime(timezone=True), nullable=True),
 )
 transactions = Table(
     "cmp_transactions", metadata,
@@ -138,12 +143,43 @@ class CmpStore:
         self.engine.dispose()
 
     # ---------------------------------------------------------------------------------------- registrations
-    def add_registration(self, reference: str, code: bytes, real_name: str, kind: str, expires_at: datetime) -> None:
+    def _seal(self, value: bytes, reference: str, what: bytes) -> bytes:
         nonce = secrets.token_bytes(12)
-        sealed = nonce + self._aead.encrypt(nonce, code, reference.encode())
+        return nonce + self._aead.encrypt(nonce, value, reference.encode() + what)
+
+    def add_registration(self, reference: str, code: bytes, real_name: str, kind: str, expires_at: datetime,
+                         *, rrn: str | None = None, branch_id: str | None = None,
+                         registered_at: datetime | None = None) -> bool:
+        """False when the reference exists already (the caller draws another one)."""
+        return self._insert_unique(insert(registrations).values(
+            reference=reference, code_sealed=self._seal(code, reference, b""), real_name=real_name, kind=kind,
+            expires_at=expires_at, attempts=0, status="open", branch_id=branch_id, registered_at=registered_at,
+            rrn_sealed=None if rrn is None else self._seal(rrn.encode(), reference, b"|rrn")))
+
+    def registration_rrn(self, reference: str) -> str | None:
+        with self.engine.connect() as conn:
+            sealed = conn.execute(select(registrations.c.rrn_sealed)
+                                  .where(registrations.c.reference == reference)).scalar_one_or_none()
+        if sealed is None:
+            return None
+        raw = bytes(sealed)
+        return self._aead.decrypt(raw[:12], raw[12:], reference.encode() + b"|rrn").decode()
+
+    def registration_states(self, branch_id: str, since: datetime, until: datetime) -> list[tuple[str, datetime]]:
+        """(status, expires_at) of the registrations this branch made in [since, until)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(registrations.c.status, registrations.c.expires_at).where(
+                registrations.c.branch_id == branch_id, registrations.c.registered_at >= since,
+                registrations.c.registered_at < until)).all()
+        return [(str(r.status), _aware(r.expires_at)) for r in rows]
+
+    def cancel_registration(self, reference: str) -> bool:
+        """Cancel an open registration (one conditional UPDATE: a redemption racing it wins or loses whole)."""
         with self.engine.begin() as conn:
-            conn.execute(insert(registrations).values(reference=reference, code_sealed=sealed, real_name=real_name,
-                                                      kind=kind, expires_at=expires_at, attempts=0, status="open"))
+            result = conn.execute(update(registrations).where(registrations.c.reference == reference,
+                                                              registrations.c.status == "open")
+                                  .values(status="cancelled"))
+        return result.rowcount == 1
 
     def registration(self, reference: str) -> Registration | None:
         with self.engine.connect() as conn:

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "cli.sync_cmd",  # sync
     "cli.tui_cmd",  # tui
     "cli.ca_cmd",  # ca serve, ca status
+    "cli.online_cmd",  # online issue (the customer's PC)
 )
 
 

@@ -8,7 +8,7 @@ init: creates the home, the branch database (migrated), the master key, the embe
   terminal, else four lines on stdin).
   --json prints one JSON object instead of the text (for scripts and tests).
 
-staff add ID --role teller|manager|auditor --name NAME --manager MID
+staff add ID --role teller|manager|auditor|call_centre --name NAME --manager MID
   stdin line 1: the new staff member's password; the manager's password comes from TELLER_MANAGER_PASSWORD or,
   when that is unset, stdin line 2.
 staff list --staff ID (a manager or an auditor); password from TELLER_STAFF_PASSWORD or stdin line 1.
@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ssub = staff.add_subparsers(dest="staff_command", metavar="SUBCOMMAND", required=True)
     add = ssub.add_parser("add", help="직원 등록 (password on stdin; manager password from env or stdin line 2)")
     add.add_argument("staff_id")
-    add.add_argument("--role", required=True, choices=("teller", "manager", "auditor"))
+    add.add_argument("--role", required=True, choices=("teller", "manager", "auditor", "call_centre"))
     add.add_argument("--name", required=True)
     add.add_argument("--manager", required=True, help="an existing manager's id")
     add.set_defaults(func=cmd_staff_add)

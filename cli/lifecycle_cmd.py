@@ -46,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         ("revoke", "인증서 폐지 (revoke; manager approval)"),
         ("hold", "효력정지 (hold; manager approval)"),
         ("release", "효력회복 (release a hold)"),
+        ("register", "온라인 발급 등록: 참조번호·인가코드 봉투 (register for online issuance)"),
+        ("cancel-registration", "온라인 발급 등록 취소 (cancel an online registration)"),
+        ("call-centre", "고객센터: 본인확인 후 전화 효력정지·분실 폐지 (call-centre desk)"),
     ):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--request", required=True, help="JSON request file, or - for stdin")
@@ -334,7 +337,76 @@ def cmd_release(settings: Any, request: dict[str, Any]) -> dict[str, Any]:
     return _status_json(release(deps, session, serial))
 
 
+def cmd_register(settings: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """The customer is identified as for an issuance; the answer carries the 인가코드 once (it is on the slip too)."""
+    from teller.domain import CertKind
+    from teller.services.online_registration import register_for_online
+
+    try:
+        kind = CertKind(str(request.get("kind", "bank")))
+    except ValueError:
+        raise ValidationError("인증서 종류는 bank, general 중 하나입니다", "kind must be bank or general") from None
+    deps = _deps(settings)
+    session = _session(deps, request)
+    identified = _identify(deps, session, request)
+    result = register_for_online(deps, session, identified.customer.customer_id, kind)
+    return {"transaction": result.transaction, "reference": result.reference, "auth_code": result.auth_code,
+            "expires_at": result.expires_at.isoformat(), "kind": result.kind.value,
+            "customer_id": identified.customer.customer_id, "rrn_masked": identified.customer.rrn_masked,
+            "slip_archive": str(result.slip_archive), "printed": result.printed, "message": result.message,
+            "message_en": result.message_en}
+
+
+def cmd_cancel_registration(settings: Any, request: dict[str, Any]) -> dict[str, Any]:
+    from teller.services.online_registration import cancel_online_registration, mask_reference
+
+    reference = str(_need(request, "reference"))
+    deps = _deps(settings)
+    session = _session(deps, request)
+    cancel_online_registration(deps, session, reference, reason=str(request.get("reason", "")))
+    return {"reference": mask_reference(reference), "cancelled": True}
+
+
+def cmd_call_centre(settings: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """{"staff", "caller": {"name", "rrn", "last_issue_date", "branch"}, "action": "lookup"|"hold"|"revoke_loss",
+    "serial"} (or "call_id" of an earlier lookup instead of "caller"). Only masked data comes back."""
+    from teller.services.call_centre import phone_hold, phone_revoke_for_loss, verify_caller
+
+    action = str(request.get("action", "lookup"))
+    if action not in ("lookup", "hold", "revoke_loss"):
+        raise ValidationError("action은 lookup, hold, revoke_loss 중 하나입니다", "action must be lookup, hold or "
+                              "revoke_loss")
+    deps = _deps(settings)
+    session = _session(deps, request)
+    out: dict[str, Any] = {}
+    call_id = request.get("call_id")
+    if call_id is None or action == "lookup":
+        caller = _need(request, "caller")
+        try:
+            day = date.fromisoformat(str(_need(caller, "last_issue_date", "caller.")))
+        except ValueError:
+            raise ValidationError("발급일은 YYYY-MM-DD 형식입니다", "last_issue_date must be YYYY-MM-DD") from None
+        verified = verify_caller(deps, session, name=str(_need(caller, "name", "caller.")),
+                                 rrn=str(_need(caller, "rrn", "caller.")), last_issue_date=day,
+                                 issuing_branch=str(_need(caller, "branch", "caller.")))
+        call_id = verified.call_id
+        out = {"call_id": verified.call_id, "name_masked": verified.name_masked, "rrn_masked": verified.rrn_masked,
+               "expires_at": verified.expires_at.isoformat(),
+               "certificates": [{"serial": c.serial, "kind": c.kind.value, "status": c.status.value,
+                                 "not_after": c.not_after.isoformat()} for c in verified.certificates]}
+    if action == "hold":
+        out |= {"serial": str(_need(request, "serial")), "held": True,
+                "transaction": phone_hold(deps, session, int(call_id), str(request["serial"]))}
+    elif action == "revoke_loss":
+        out |= {"serial": str(_need(request, "serial")), "revoked": True,
+                "transaction": phone_revoke_for_loss(deps, session, int(call_id), str(request["serial"]))}
+    return out
+
+
 _COMMANDS: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {
+    "call-centre": cmd_call_centre,
+    "register": cmd_register,
+    "cancel-registration": cmd_cancel_registration,
     "issue": cmd_issue,
     "renew": cmd_renew,
     "reissue": cmd_reissue,

@@ -6,9 +6,42 @@ function, so importing the domain stays light.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from teller.config import Settings
-from teller.ports import Clock, SystemClock
+from teller.domain import CertKind
+from teller.ports import Clock, OnlineRegistrar, OnlineRegistration, RegistrationState, SystemClock
 from teller.services.context import Deps
+
+
+class _EmbeddedRegistrar:
+    """The CA's registration desk in this home's CA database, opened on first use (most commands never need it,
+    and opening it runs the CA schema's migrations)."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self._settings, self._clock = settings, clock
+        self._desk: OnlineRegistrar | None = None
+
+    def _open(self) -> OnlineRegistrar:
+        if self._desk is None:
+            from ca_service.cmp_store import CmpStore
+            from ca_service.registrar import CaRegistrar
+
+            self._desk = CaRegistrar(CmpStore(self._settings.ca_database_url, self._settings.ca_dir), self._clock,
+                                     self._settings.branch_id)
+        return self._desk
+
+    def register(self, real_name: str, kind: CertKind, rrn: str, valid_for: timedelta) -> OnlineRegistration:
+        return self._open().register(real_name, kind, rrn, valid_for)
+
+    def cancel(self, reference: str) -> bool:
+        return self._open().cancel(reference)
+
+    def state(self, reference: str, now: datetime) -> RegistrationState | None:
+        return self._open().state(reference, now)
+
+    def day_summary(self, since: datetime, until: datetime, now: datetime) -> dict[RegistrationState, int]:
+        return self._open().day_summary(since, until, now)
 
 
 def build_deps(settings: Settings, *, clock: Clock | None = None) -> Deps:
@@ -35,4 +68,5 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> Deps:
         printer=make_printer(settings),
         clock=clock,
         field_crypto=field_crypto,
+        registrar=_EmbeddedRegistrar(settings, clock),
     )

@@ -25,6 +25,7 @@ EXCEPTION_KINDS: dict[str, tuple[str, str]] = {
     "repeated_reissue": ("반복 재발급", "Repeated reissue"),
     "after_hours": ("영업시간 외", "After hours"),
     "print_failed": ("인쇄 실패", "Print failed"),
+    "call_identity_alert": ("고객센터 본인확인 반복 실패", "Repeated failed caller checks"),
 }
 
 LOSS_NOTICE = (

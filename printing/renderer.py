@@ -12,9 +12,9 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from printing import fonts, receipt_layout, report_layout
+from printing import fonts, receipt_layout, report_layout, slip_layout
 from printing.labels import action_title
-from teller.documents import AuditExtractData, DailyReportData, ReceiptData
+from teller.documents import AuditExtractData, DailyReportData, ReceiptData, RegistrationSlipData
 from teller.errors import ValidationError
 
 ROLL_WIDTH = 80 * mm
@@ -84,6 +84,28 @@ class PdfDocuments:
         c.setFillColorRGB(0.35, 0.35, 0.35)
         c.drawString(10 * mm, half + 1.5 * mm, "자르는 선 · cut here")
         c.restoreState()
+
+    # ------------------------------------------------------------------------------------------ slip
+    def registration_slip(self, data: RegistrationSlipData, *, geometry: str = "roll80") -> bytes:
+        if geometry not in GEOMETRIES:
+            raise ValidationError(f"알 수 없는 영수증 형식입니다: {geometry}", f"unknown receipt geometry: {geometry}")
+        buf = io.BytesIO()
+        if geometry == "roll80":
+            blocks = slip_layout.compose(data, ROLL_PRINTABLE)
+            size = (ROLL_WIDTH, slip_layout.height_of(blocks) + 2 * ROLL_MARGIN_Y)
+            x, top = (ROLL_WIDTH - ROLL_PRINTABLE) / 2, size[1] - ROLL_MARGIN_Y
+        else:
+            blocks = slip_layout.compose(data, A4[0] - 2 * A4_MARGIN)
+            size, x, top = A4, A4_MARGIN, A4[1] - A4_MARGIN
+        c = Canvas(buf, pagesize=size, pageCompression=1, invariant=1 if self.invariant else 0,
+                   initialFontName=fonts.REGULAR, initialFontSize=8)
+        c.setTitle(f"온라인 발급 등록 {data.transaction}")
+        c.setAuthor(fonts.printable(f"{data.bank_name} {data.branch_name}"))
+        c.setCreator("branch-teller")
+        slip_layout.paint(c, blocks, x, top)
+        c.showPage()
+        c.save()
+        return buf.getvalue()
 
     # ------------------------------------------------------------------------------------------ reports
     def daily_report(self, data: DailyReportData) -> bytes:

@@ -165,6 +165,14 @@ def daily_report(data: DailyReportData, *, invariant: bool = False) -> bytes:
     if not data.tellers:
         story.append(_p("이 날 처리한 거래가 없습니다. (No transactions.)", _sub))
 
+    if data.online_registrations is not None:
+        o = data.online_registrations
+        total = sum(o.values())
+        story.append(_p("온라인 발급 등록 · Registrations for online issuance", _h2))
+        story.append(_p(f"등록 {total}건 (registered) · 발급 완료 {o.get('used', 0)} (redeemed) · 대기 {o.get('open', 0)} "
+                        f"(open) · 기한 경과 {o.get('expired', 0)} (expired) · 취소 {o.get('cancelled', 0)} (cancelled) · "
+                        f"잠김 {o.get('locked', 0)} (locked)", _body))
+
     story.append(_p(f"예외 사항 · Exceptions ({len(data.exceptions)})", _h2))
     if data.exceptions:
         erows: list[list[Any]] = [[_p(h, _cell_bold) for h in ("시각 (KST)", "직원 Staff", "구분 Kind",

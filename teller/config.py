@@ -124,6 +124,7 @@ class Settings:
     ca_db_url: str | None = None  # its state (registrations, nonces, pending); None → sqlite <home>/ca/cmp.db
     cmp_confirm_timeout_s: int = 300  # an issued certificate not confirmed (certConf) by then is revoked
     cmp_generic_client: str = "without_identify_data"  # or "refuse": a CMP client that sends no VID material
+    online_registration_days: int = 7  # how long a 참조번호/인가코드 stays redeemable [bank value unconfirmed: 7–14]
 
     # derived locations ---------------------------------------------------------------------------
     @property
@@ -171,6 +172,7 @@ _ENV_MAP: dict[str, str] = {
     "TELLER_DB_URL": "db_url",
     "TELLER_UPSTREAM_URL": "upstream_url",
     "TELLER_CA_DB_URL": "ca_db_url",
+    "TELLER_ONLINE_REGISTRATION_DAYS": "online_registration_days",
     "TELLER_LANG": "language",
     "TELLER_BRANCH_ID": "branch_id",
     "TELLER_BRANCH_NAME": "branch_name",
@@ -222,6 +224,8 @@ def _validate(s: Settings) -> Settings:
     if s.cmp_generic_client not in ("refuse", "without_identify_data"):
         raise ValidationError("cmp_generic_client 설정 값이 잘못되었습니다",
                               "cmp_generic_client must be refuse or without_identify_data")
+    if not 1 <= s.online_registration_days <= 14:  # a one-time secret must not live for months
+        raise ValidationError("online_registration_days는 1~14일입니다", "online_registration_days must be 1 to 14")
     if s.cmp_confirm_timeout_s < 1:
         raise ValidationError("cmp_confirm_timeout_s는 1 이상입니다", "cmp_confirm_timeout_s must be at least 1")
     if len(s.bank_code) != 3 or not s.bank_code.isdigit():

@@ -67,6 +67,9 @@ class DailyReportData:
     chain_head_seq: int
     total_fees_krw: int
     chain_checked: bool = True  # False when the chain could not be verified (then chain_ok means nothing)
+    # the day's registrations for online issuance by how they stand now: open, used (redeemed), expired,
+    # cancelled, locked; None when the terminal has no registration desk or the CA could not be asked
+    online_registrations: dict[str, int] | None = None
 
 
 @dataclass(slots=True)
@@ -92,3 +95,27 @@ class AuditExtractData:
     rows: list[AuditExtractRow]
     chain_ok: bool
     chain_checked: bool = True  # False when the chain could not be verified (then chain_ok means nothing)
+    # the day's registrations for online issuance by how they stand now: open, used (redeemed), expired,
+    # cancelled, locked; None when the terminal has no registration desk or the CA could not be asked
+    online_registrations: dict[str, int] | None = None
+
+
+@dataclass(slots=True)
+class RegistrationSlipData:
+    """The sealed slip of a registration for online issuance (참조번호 + 인가코드). Printed once with the code;
+    the archived copy and every reprint carry `auth_code=None`."""
+
+    bank_name: str
+    branch_name: str
+    branch_id: str
+    teller_id: str
+    at: datetime  # aware; printed in KST
+    transaction: str
+    cert_kind: str  # CertKind value
+    subject_name_masked: str
+    rrn_masked: str
+    reference: str
+    auth_code: str | None
+    expires_at: datetime
+    reprint: bool = False
+    language: str = "ko"

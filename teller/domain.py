@@ -91,10 +91,11 @@ class Role(str, enum.Enum):
     TELLER = "teller"
     MANAGER = "manager"
     AUDITOR = "auditor"
+    CALL_CENTRE = "call_centre"  # 고객센터: holds or revokes for loss by phone, after identity questions; no more
 
     @property
     def label_ko(self) -> str:
-        return {"teller": "창구 직원", "manager": "책임자", "auditor": "감사"}[self.value]
+        return {"teller": "창구 직원", "manager": "책임자", "auditor": "감사", "call_centre": "고객센터 상담원"}[self.value]
 
 
 class IdDocumentType(str, enum.Enum):
@@ -142,6 +143,10 @@ class Action(str, enum.Enum):
     HOLD = "hold"
     RELEASE = "release"
     DELETE_FROM_MEDIA = "delete_from_media"
+    REGISTER_ONLINE = "register_online"  # 온라인 발급 등록: 참조번호 + 인가코드 handed over on a sealed slip
+    CANCEL_ONLINE_REGISTRATION = "cancel_online_registration"
+    CALL_IDENTITY_CHECK = "call_identity_check"  # a caller's identity questions at the call centre (ok / failed)
+    CALL_IDENTITY_ALERT = "call_identity_alert"  # repeated failed identity checks for one customer
     RECONCILE = "reconcile"
     APPROVAL_GRANTED = "approval_granted"
     APPROVAL_REFUSED = "approval_refused"

@@ -52,6 +52,25 @@ class ErrorKind(enum.StrEnum):
     INTEGRITY_ERROR = "integrity_error"
     FIELD_DECRYPT_FAILED = "field_decrypt_failed"
     CMP_ERROR = "cmp_error"
+    # online issuance and the call-centre desk
+    BAD_CODE = "bad_code"
+    BAD_REASON = "bad_reason"
+    BAD_REFERENCE = "bad_reference"
+    CALLER_CHECK_LAPSED = "caller_check_lapsed"
+    CALLER_NOT_VERIFIED = "caller_not_verified"
+    ID_NOT_VERIFIED = "id_not_verified"
+    NO_REGISTRAR = "no_registrar"
+    ONLINE_KIND_NOT_ALLOWED = "online_kind_not_allowed"
+    REGISTRATION_NOT_OPEN = "registration_not_open"
+    SEVERAL_FOLDERS = "several_folders"
+    WRONG_CODE = "wrong_code"
+    REFUSED = "refused"
+    ALREADY_REDEEMED = "already_redeemed"
+    REGISTRATION_LOCKED = "registration_locked"
+    REGISTRATION_CANCELLED = "registration_cancelled"
+    REGISTRATION_EXPIRED = "registration_expired"
+    UNKNOWN_REFERENCE = "unknown_reference"
+    RRN_MISMATCH = "rrn_mismatch"
 
 
 class TellerError(Exception):

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from cryptography import x509
 
 from teller.audit_chain import VerifiedRun
-from teller.documents import AuditExtractData, DailyReportData, ReceiptData
+from teller.documents import AuditExtractData, DailyReportData, ReceiptData, RegistrationSlipData
 from teller.domain import (
     ApprovalRecord,
     AuditDraft,
@@ -140,6 +140,10 @@ class DocumentRenderer(Protocol):
     def daily_report(self, data: DailyReportData) -> bytes: ...
 
     def audit_extract(self, data: AuditExtractData) -> bytes: ...
+
+    def registration_slip(self, data: RegistrationSlipData, *, geometry: str = "roll80") -> bytes:
+        """The sealed slip of an online registration; `data.auth_code` None renders the archive copy without it."""
+        ...
 
     def unprintable(self, text: str) -> set[str]:
         """Characters of `text` the embedded font cannot draw."""
@@ -333,3 +337,45 @@ class Upstream(Protocol):
     def close(self) -> None:
         """Release the connection (the sync worker calls it once, when it stops)."""
         ...
+
+
+# ---------------------------------------------------------------------------------------- online registration
+
+
+@dataclass(frozen=True, slots=True)
+class OnlineRegistration:
+    """What the CA answers a registration with. `auth_code` exists in memory only: shown and printed once."""
+
+    reference: str  # 참조번호 (the CMP senderKID)
+    auth_code: str  # 인가코드 (the PBM secret)
+    expires_at: datetime
+
+
+RegistrationState = Literal["open", "used", "locked", "cancelled", "expired"]
+
+
+class OnlineRegistrar(Protocol):
+    """The CA's registration desk (the bank is its registration agent). Adapter: `ca_service.registrar`.
+    Raises `UpstreamError` when the CA cannot be reached; nothing is registered then."""
+
+    def register(self, real_name: str, kind: CertKind, rrn: str, valid_for: timedelta) -> OnlineRegistration:
+        """A new one-time registration; the CA makes the reference and the code, and keeps the resident number
+        (sealed) to check the VID material of the customer's request against it."""
+        ...
+
+    def cancel(self, reference: str) -> bool:
+        """True when an open registration was cancelled; False when it was already used, locked or gone."""
+        ...
+
+    def state(self, reference: str, now: datetime) -> RegistrationState | None: ...
+
+    def day_summary(self, since: datetime, until: datetime, now: datetime) -> dict[RegistrationState, int]:
+        """How the registrations this branch made in [since, until) stand now (used = redeemed)."""
+        ...
+
+
+class CmpTransport(Protocol):
+    """One CMP request/response exchange (RFC 6712: HTTP POST, application/pkixcmp). Adapter: `cli.cmp_http`.
+    Raises `UpstreamError` when the CA cannot be reached or does not answer in CMP."""
+
+    def exchange(self, request_der: bytes) -> bytes: ...

@@ -604,11 +604,18 @@ def p10cr_body(csr: x509.CertificateSigningRequest) -> Any:
     return body
 
 
-def cert_conf_body(cert_req_id: int, cert: x509.Certificate) -> Any:
+def cert_conf_body(cert_req_id: int, cert: x509.Certificate, *, rejected: str | None = None) -> Any:
+    """certConf accepting the certificate, or with `rejected` (the reason) refusing it: the CA then revokes it."""
     body, content = _body("certConf")
     status = rfc4210.CertStatus()
     status["certHash"] = cert_hash(cert)
     status["certReqId"] = cert_req_id
+    if rejected is not None:
+        info = status_info(Status.REJECTION, FailInfo.BAD_CERT_TEMPLATE, rejected)
+        target = status["statusInfo"]
+        for i in range(len(info)):
+            if info[i].isValue:
+                target.setComponentByPosition(i, info[i])
     content.append(status)
     return body
 

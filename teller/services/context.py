@@ -13,6 +13,7 @@ from teller.ports import (
     Clock,
     DocumentRenderer,
     IdAuthenticityService,
+    OnlineRegistrar,
     Printer,
     Upstream,
 )
@@ -41,6 +42,7 @@ class Deps:
     field_crypto: "FieldCrypto"
     # head office for the terminal's background sync, connected lazily in the sync thread; None: no background sync
     upstream_factory: Callable[[], Upstream] | None = None
+    registrar: OnlineRegistrar | None = None  # the CA's registration desk; None: this terminal cannot register
 
     @property
     def terminal_id(self) -> str:

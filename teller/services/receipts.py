@@ -141,6 +141,11 @@ def _write_atomic(path: Path, content: bytes) -> None:
                            f"could not save the receipt file {path.name}: {exc}") from exc
 
 
+def write_receipt_file(path: Path, content: bytes) -> None:
+    """A document archived beside the receipts (e.g. a registration slip's bank copy), written atomically."""
+    _write_atomic(path, content)
+
+
 def _data_to_json(data: ReceiptData) -> bytes:
     raw: dict[str, Any] = asdict(data)
     for key in ("at", "not_before", "not_after"):

@@ -35,9 +35,14 @@ from teller.services.support import (
 log = logging.getLogger(__name__)
 
 
+def window_of(not_after_kst_day: date, window_days: int) -> tuple[date, date]:
+    """(first day, last day) in KST on which a certificate ending on `not_after_kst_day` may be renewed: the one
+    rule, for the counter and for the customer's own renewal at home."""
+    return not_after_kst_day - timedelta(days=window_days), not_after_kst_day
+
+
 def renewal_window(deps: Deps, not_after_kst_day: date) -> tuple[date, date]:
-    """(first day, last day) of the renewal window, KST days."""
-    return not_after_kst_day - timedelta(days=deps.settings.renewal_window_days), not_after_kst_day
+    return window_of(not_after_kst_day, deps.settings.renewal_window_days)
 
 
 def remove_old_folder(media_root: Path, old_folder: str | None, new_folder: Path) -> str | None:

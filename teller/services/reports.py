@@ -17,7 +17,7 @@ from pathlib import Path
 from teller.action_labels import action_label
 from teller.documents import AuditExtractData, AuditExtractRow, DailyReportData, ExceptionLine, TellerDayLine
 from teller.domain import Action, AuditEvent, AuditFilter, Role, StaffSession
-from teller.errors import StorageError, ValidationError
+from teller.errors import StorageError, TellerError, ValidationError
 from teller.ports import UnitOfWork
 from teller.services.context import Deps
 from teller.services.support import KST, audit, kst_day_start, require_role
@@ -93,6 +93,9 @@ def _exceptions(deps: Deps, events: list[AuditEvent]) -> list[ExceptionLine]:
                 ev.action == Action.RECEIPT_REPRINTED.value and ev.result != "ok"):
             out.append(ExceptionLine(ev.at, ev.staff_id, "print_failed",
                                      f"영수증 미인쇄 {ev.subject or ''}: {d.get('error', '')}"[:200]))
+        elif ev.action == Action.CALL_IDENTITY_ALERT.value:
+            out.append(ExceptionLine(ev.at, ev.staff_id, "call_identity_alert",
+                                     f"고객센터 본인확인 {d.get('failures', '?')}회 실패 · 고객 {(ev.customer_ref or '-')[:8]}"))
         if ev.action in COUNTER_ACTIONS and ev.result == "ok":
             hour = ev.at.astimezone(KST).hour
             if not open_h <= hour < close_h:
@@ -130,12 +133,18 @@ def build_daily_report(deps: Deps, session: StaffSession, day: date) -> DailyRep
             staff = uow.staff.get(staff_id)
             names[staff_id] = staff.name if staff else "-"
     ok, head, checked = _chain_status(deps)
+    online: dict[str, int] | None = None
+    if deps.registrar is not None:
+        try:
+            online = {str(k): v for k, v in deps.registrar.day_summary(since, until, deps.clock.now()).items()}
+        except TellerError as exc:  # the report still comes out; the line says the CA was not asked
+            log.warning("online registrations not counted: %s", exc.message_en)
     tellers = [TellerDayLine(s, names[s], dict(counts[s]), fees[s], printed[s], expected[s]) for s in staff_ids]
     return DailyReportData(
         bank_name=deps.settings.bank_name, branch_name=deps.settings.branch_name, branch_id=deps.settings.branch_id,
         day=day, generated_at=deps.clock.now(), generated_by=f"{session.staff_id} {session.name}",
         tellers=tellers, exceptions=_exceptions(deps, events), chain_ok=ok, chain_head_seq=head,
-        total_fees_krw=sum(fees.values()), chain_checked=checked,
+        total_fees_krw=sum(fees.values()), chain_checked=checked, online_registrations=online,
     )
 
 

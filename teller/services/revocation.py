@@ -15,10 +15,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from teller.domain import Action, CertificateRecord, CertStatus, RevocationReason, StaffSession
+from teller.domain import Action, CertificateRecord, CertStatus, CustomerRecord, RevocationReason, StaffSession
 from teller.errors import ApprovalError, ErrorKind, LifecycleError, TellerError, ValidationError
 from teller.services.approvals import binding_for, check_gate
+from teller.ports import UnitOfWork
 from teller.services.confirmations import print_confirmation, record_confirmation
 from teller.services.context import Deps
 from teller.services.receipts import ReceiptOutcome
@@ -81,6 +83,45 @@ def _gated(deps: Deps, session: StaffSession, gate: str, binding: str, fn: Calla
         raise
 
 
+def revoke_in(uow: UnitOfWork, deps: Deps, session: StaffSession, cert: CertificateRecord, reason: RevocationReason,
+              now: datetime, *, receipt: bool, **details: Any) -> tuple[str, CustomerRecord | None]:
+    """The revocation itself, in the caller's unit of work (the caller has checked who may and commits): the CA
+    first (permanent), then the record, the confirmation (when the customer is at the counter) and the audit."""
+    customer = uow.customers.get(cert.customer_id)
+    transaction = new_transaction(uow, deps, now)
+    deps.ca.revoke(int(cert.serial, 16), reason, now)  # permanent, before the database says so
+    cert.status = CertStatus.REVOKED
+    cert.revoked_at = now
+    cert.revocation_reason = reason
+    uow.certificates.update(cert)
+    if customer is not None and receipt:
+        record_confirmation(deps, uow, session, action=Action.REVOKE, transaction=transaction,
+                            customer=customer, cert=cert, fee_krw=0, notes=[], at=now)
+    audit(uow, deps, session.staff_id, Action.REVOKE, "ok", at=now, customer_ref=cert.customer_id,
+          subject=cert.serial, transaction=transaction, reason=reason.value, **details)
+    return transaction, customer if receipt else None
+
+
+def hold_in(uow: UnitOfWork, deps: Deps, session: StaffSession, cert: CertificateRecord, now: datetime, *,
+            receipt: bool, **details: Any) -> tuple[str, CustomerRecord | None]:
+    """The hold itself, in the caller's unit of work (as `revoke_in`)."""
+    customer = uow.customers.get(cert.customer_id)
+    transaction = new_transaction(uow, deps, now)
+    if deps.ca.supports_hold:
+        deps.ca.revoke(int(cert.serial, 16), RevocationReason.CERTIFICATE_HOLD, now)
+    cert.status = CertStatus.HELD
+    cert.held_at = now
+    cert.hold_until = now + timedelta(days=deps.settings.hold_max_days)
+    uow.certificates.update(cert)
+    if customer is not None and receipt:
+        record_confirmation(deps, uow, session, action=Action.HOLD, transaction=transaction,
+                            customer=customer, cert=cert, fee_krw=0,
+                            notes=[f"효력정지 만료 {cert.hold_until.date().isoformat()} 이후 자동 폐지"], at=now)
+    audit(uow, deps, session.staff_id, Action.HOLD, "ok", at=now, customer_ref=cert.customer_id,
+          subject=cert.serial, transaction=transaction, hold_until=cert.hold_until.isoformat(), **details)
+    return transaction, customer if receipt else None
+
+
 def revoke(deps: Deps, session: StaffSession, serial: str, reason: RevocationReason,
            approval_id: str | None = None) -> StatusChangeResult:
     require_role(session, COUNTER_ROLES, "인증서 폐지", "revoke certificates")
@@ -98,19 +139,8 @@ def revoke(deps: Deps, session: StaffSession, serial: str, reason: RevocationRea
                 raise LifecycleError(f"폐지할 수 없는 상태입니다 ({cert.status.value})",
                                      f"a {cert.status.value} certificate cannot be revoked")
             approval = check_gate(uow, deps, session, approval_id, "revoke", revoke_binding(cert.serial, reason), now)
-            customer = uow.customers.get(cert.customer_id)
-            transaction = new_transaction(uow, deps, now)
-            deps.ca.revoke(int(cert.serial, 16), reason, now)  # permanent, before the database says so
-            cert.status = CertStatus.REVOKED
-            cert.revoked_at = now
-            cert.revocation_reason = reason
-            uow.certificates.update(cert)
-            if customer is not None:
-                record_confirmation(deps, uow, session, action=Action.REVOKE, transaction=transaction,
-                                    customer=customer, cert=cert, fee_krw=0, notes=[], at=now)
-            audit(uow, deps, session.staff_id, Action.REVOKE, "ok", at=now, customer_ref=cert.customer_id,
-                  subject=cert.serial, transaction=transaction, reason=reason.value,
-                  approval_id=approval.approval_id if approval else None)
+            transaction, customer = revoke_in(uow, deps, session, cert, reason, now, receipt=True,
+                                              approval_id=approval.approval_id if approval else None)
             uow.commit()
         receipt = print_confirmation(deps, session, transaction) if customer is not None else None
         return StatusChangeResult(cert, transaction, receipt,
@@ -131,22 +161,8 @@ def hold(deps: Deps, session: StaffSession, serial: str, approval_id: str | None
                 raise LifecycleError(f"유효한 인증서만 효력정지할 수 있습니다 ({cert.status.value})",
                                      f"only an active certificate can be held (status {cert.status.value})")
             approval = check_gate(uow, deps, session, approval_id, "hold", hold_binding(cert.serial), now)
-            customer = uow.customers.get(cert.customer_id)
-            transaction = new_transaction(uow, deps, now)
-            if deps.ca.supports_hold:
-                deps.ca.revoke(int(cert.serial, 16), RevocationReason.CERTIFICATE_HOLD, now)
-            cert.status = CertStatus.HELD
-            cert.held_at = now
-            cert.hold_until = now + timedelta(days=deps.settings.hold_max_days)
-            uow.certificates.update(cert)
-            if customer is not None:
-                record_confirmation(deps, uow, session, action=Action.HOLD, transaction=transaction,
-                                    customer=customer, cert=cert, fee_krw=0,
-                                    notes=[f"효력정지 만료 {cert.hold_until.date().isoformat()} 이후 자동 폐지"],
-                                    at=now)
-            audit(uow, deps, session.staff_id, Action.HOLD, "ok", at=now, customer_ref=cert.customer_id,
-                  subject=cert.serial, transaction=transaction, hold_until=cert.hold_until.isoformat(),
-                  approval_id=approval.approval_id if approval else None)
+            transaction, customer = hold_in(uow, deps, session, cert, now, receipt=True,
+                                            approval_id=approval.approval_id if approval else None)
             uow.commit()
         receipt = print_confirmation(deps, session, transaction) if customer is not None else None
         return StatusChangeResult(cert, transaction, receipt,

@@ -18,6 +18,7 @@ DEMO_STAFF: tuple[tuple[str, str, Role], ...] = (
     ("t001", "이창구", Role.TELLER),
     ("t002", "박창구", Role.TELLER),
     ("a001", "정감사", Role.AUDITOR),
+    ("c001", "한상담", Role.CALL_CENTRE),
 )
 
 

@@ -19,7 +19,7 @@ def test_init_demo_creates_a_working_branch(demo_template):
     key_files = list((home / "secrets").iterdir())
     assert key_files and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in key_files)
     roles = sorted(s["role"] for s in out["staff"])
-    assert roles == ["auditor", "manager", "manager", "teller", "teller"]
+    assert roles == ["auditor", "call_centre", "manager", "manager", "teller", "teller"]
     assert all(len(s["password"]) >= 8 for s in out["staff"])
     people = {p["name"]: p for p in out["demo_customers"]}
     assert {"홍길동", "박분실"} <= set(people)
