@@ -49,11 +49,15 @@ class PdfDocuments:
         return buf.getvalue()
 
     def _canvas(self, buf: io.BytesIO, size: tuple[float, float], data: ReceiptData) -> Canvas:
+        return self._new_canvas(buf, size, f"{action_title(data.action)} 확인증 {data.transaction}",
+                                f"{data.bank_name} {data.branch_name}")
+
+    def _new_canvas(self, buf: io.BytesIO, size: tuple[float, float], title: str, author: str) -> Canvas:
         c = Canvas(buf, pagesize=size, pageCompression=1, invariant=1 if self.invariant else 0,
                    initialFontName=fonts.REGULAR,  # type: ignore[arg-type]  # a font name; types-reportlab says float
                    initialFontSize=8)
-        c.setTitle(f"{action_title(data.action)} 확인증 {data.transaction}")
-        c.setAuthor(fonts.printable(f"{data.bank_name} {data.branch_name}"))
+        c.setTitle(title)
+        c.setAuthor(fonts.printable(author))
         c.setCreator("branch-teller")
         return c
 
@@ -97,11 +101,7 @@ class PdfDocuments:
         else:
             blocks = slip_layout.compose(data, A4[0] - 2 * A4_MARGIN)
             size, x, top = A4, A4_MARGIN, A4[1] - A4_MARGIN
-        c = Canvas(buf, pagesize=size, pageCompression=1, invariant=1 if self.invariant else 0,
-                   initialFontName=fonts.REGULAR, initialFontSize=8)
-        c.setTitle(f"온라인 발급 등록 {data.transaction}")
-        c.setAuthor(fonts.printable(f"{data.bank_name} {data.branch_name}"))
-        c.setCreator("branch-teller")
+        c = self._new_canvas(buf, size, f"온라인 발급 등록 {data.transaction}", f"{data.bank_name} {data.branch_name}")
         slip_layout.paint(c, blocks, x, top)
         c.showPage()
         c.save()
