@@ -160,14 +160,15 @@ def _renew(args: argparse.Namespace) -> int:
         from datetime import datetime, timezone
 
         from cli.cmp_http import HttpCmpTransport
-        from teller.online.lifecycle import find_folder, now_kst_day, renew_online
+        from teller.online.lifecycle import find_folder, renew_online
+        from teller.services.support import kst_day
 
         root = _root(args)
         given = _secrets(("password", "new_password"))
         folder = find_folder(Path(args.media), Path(args.folder) if args.folder else None)
         issued = renew_online(HttpCmpTransport(_endpoint(args.ca)), root, media_root=Path(args.media), folder=folder,
                               password=given["password"], new_password=given["new_password"],
-                              confirm=given["confirm"], today=now_kst_day(datetime.now(timezone.utc)))
+                              confirm=given["confirm"], today=kst_day(datetime.now(timezone.utc)))
         return _issued_json(issued, None) | {"message": "인증서를 갱신했습니다", "message_en": "the certificate was renewed"}
 
     return _run(step)

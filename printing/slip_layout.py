@@ -12,6 +12,8 @@ from reportlab.pdfgen.canvas import Canvas
 from printing.fonts import BOLD, REGULAR, printable
 from printing.labels import kind_label, kst
 from printing.receipt_layout import NARROW_STYLE, WIDE, WIDE_STYLE, Block, Style, wrap
+from printing.receipt_layout import height_of as height_of
+from printing.receipt_layout import paint as paint
 from teller.documents import RegistrationSlipData
 
 GREY = (0.35, 0.35, 0.35)
@@ -156,13 +158,3 @@ def compose(data: RegistrationSlipData, width: float) -> list[Block]:
                          grey=True, centred=True)]
     return blocks
 
-
-def height_of(blocks: list[Block]) -> float:
-    return sum(b.height for b in blocks)
-
-
-def paint(c: Canvas, blocks: list[Block], x: float, top: float) -> None:
-    y = top
-    for b in blocks:
-        b.paint(c, x, y)
-        y -= b.height

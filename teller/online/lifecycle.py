@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,7 +20,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from teller.errors import CertificateError, ErrorKind, LifecycleError, MediaError, TellerError, UpstreamError, ValidationError
+from teller.errors import (
+    CertificateError,
+    ErrorKind,
+    LifecycleError,
+    MediaError,
+    TellerError,
+    UpstreamError,
+    ValidationError,
+)
 from teller.online.enrolment import RSA_BITS, OnlineIssued, _ca_pubs, _refusal
 from teller.pki import cmp, keyfile, npki, profile
 from teller.ports import CmpTransport
@@ -197,6 +205,3 @@ def delete_from_media(media_root: Path, folder: Path) -> str:
     delete_certificate_folder(Path(media_root), Path(folder))
     return serial_hex(cert.serial_number)
 
-
-def now_kst_day(now: datetime) -> date:
-    return now.astimezone(profile.KST).date()

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from teller.domain import Action, AuditFilter, CertKind, CertStatus, RevocationReason, Role, StaffSession
-from teller.errors import ErrorKind, LifecycleError, ValidationError
+from teller.errors import ErrorKind, LifecycleError
+from teller.identity.names import mask_stored_name
 from teller.identity.rrn import parse_rrn
 from teller.ports import UnitOfWork
 from teller.services.context import Deps
@@ -67,8 +68,6 @@ def _failures(uow: UnitOfWork, customer_id: str, since: datetime) -> int:
 def verify_caller(deps: Deps, session: StaffSession, *, name: str, rrn: str, last_issue_date: date,
                   issuing_branch: str) -> VerifiedCaller:
     """Check the caller's answers; a failure says only that the check failed (never which answer)."""
-    from teller.identity.names import mask_name
-
     require_role(session, CALL_ROLES, "고객센터 본인확인", "check a caller's identity")
     digits = parse_rrn(rrn).digits  # a malformed number is the agent's typing: say so, audit nothing
     now = deps.clock.now()
@@ -93,11 +92,7 @@ def verify_caller(deps: Deps, session: StaffSession, *, name: str, rrn: str, las
         raise LifecycleError("본인확인에 실패했습니다. 고객에게 영업점 방문을 안내하십시오",
                              "the caller's identity check failed: ask the customer to visit a branch",
                              kind=ErrorKind.CALLER_NOT_VERIFIED)
-    try:
-        masked = mask_name(customer.name)
-    except ValidationError:
-        masked = customer.name[:1] + "*" * max(len(customer.name) - 1, 0)
-    return VerifiedCaller(seq, customer.customer_id, masked, customer.rrn_masked,
+    return VerifiedCaller(seq, customer.customer_id, mask_stored_name(customer.name), customer.rrn_masked,
                           tuple(CallerCertificate(c.serial, c.kind, c.status, c.not_after) for c in issued),
                           now + CALL_WINDOW)
 
@@ -114,35 +109,38 @@ def _verified_call(uow: UnitOfWork, session: StaffSession, call_id: int, custome
                              "the identity check has lapsed: check again", kind=ErrorKind.CALLER_CHECK_LAPSED)
 
 
-def phone_hold(deps: Deps, session: StaffSession, call_id: int, serial: str) -> str:
-    """효력정지 by phone, for the verified caller's own certificate; returns the transaction."""
-    require_role(session, CALL_ROLES, "전화 효력정지", "hold by phone")
+def _phone_action(deps: Deps, session: StaffSession, call_id: int, serial: str,
+                  allowed: tuple[CertStatus, ...], act: str) -> str:
+    """The verified caller's own certificate, in a state the action accepts, changed in one unit of work."""
     now = deps.clock.now()
     with deps.store.unit_of_work() as uow:
         cert = certificate_or_404(uow, serial)
         _verified_call(uow, session, call_id, cert.customer_id, now)
-        if cert.status is not CertStatus.ACTIVE:
+        if cert.status not in allowed and act == "hold":
             raise LifecycleError(f"유효한 인증서만 효력정지할 수 있습니다 ({cert.status.value})",
                                  f"only an active certificate can be held (status {cert.status.value})")
-        transaction, _ = hold_in(uow, deps, session, cert, now, receipt=False, channel="phone", call_id=call_id)
+        if cert.status not in allowed:
+            raise LifecycleError(f"폐지할 수 없는 상태입니다 ({cert.status.value})",
+                                 f"a {cert.status.value} certificate cannot be revoked")
+        if act == "hold":
+            transaction, _ = hold_in(uow, deps, session, cert, now, receipt=False, channel="phone", call_id=call_id)
+        else:
+            transaction, _ = revoke_in(uow, deps, session, cert, RevocationReason.KEY_COMPROMISE, now,
+                                       receipt=False, channel="phone", call_id=call_id)
         uow.commit()
     return transaction
+
+
+def phone_hold(deps: Deps, session: StaffSession, call_id: int, serial: str) -> str:
+    """효력정지 by phone, for the verified caller's own active certificate; returns the transaction."""
+    require_role(session, CALL_ROLES, "전화 효력정지", "hold by phone")
+    return _phone_action(deps, session, call_id, serial, (CertStatus.ACTIVE,), "hold")
 
 
 def phone_revoke_for_loss(deps: Deps, session: StaffSession, call_id: int, serial: str) -> str:
     """폐지 (분실) by phone: keyCompromise, for the verified caller's own certificate; returns the transaction."""
     require_role(session, CALL_ROLES, "전화 분실 폐지", "revoke for loss by phone")
-    now = deps.clock.now()
-    with deps.store.unit_of_work() as uow:
-        cert = certificate_or_404(uow, serial)
-        _verified_call(uow, session, call_id, cert.customer_id, now)
-        if cert.status not in (CertStatus.ACTIVE, CertStatus.HELD):
-            raise LifecycleError(f"폐지할 수 없는 상태입니다 ({cert.status.value})",
-                                 f"a {cert.status.value} certificate cannot be revoked")
-        transaction, _ = revoke_in(uow, deps, session, cert, RevocationReason.KEY_COMPROMISE, now, receipt=False,
-                                   channel="phone", call_id=call_id)
-        uow.commit()
-    return transaction
+    return _phone_action(deps, session, call_id, serial, (CertStatus.ACTIVE, CertStatus.HELD), "revoke")
 
 
 def identity_alerts(deps: Deps, session: StaffSession, since: datetime) -> list[IdentityAlert]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from teller.documents import RegistrationSlipData
 from teller.domain import Action, AuthenticityResult, CertKind, CertStatus, StaffSession
 from teller.errors import ErrorKind, LifecycleError, NotFound, PrinterError, StorageError, ValidationError
-from teller.identity.names import mask_name
+from teller.identity.names import mask_stored_name
 from teller.ports import OnlineRegistrar, OnlineRegistration
 from teller.services.context import Deps
 from teller.services.customers import decrypt_rrn, todays_evidence
@@ -148,14 +148,10 @@ def cancel_online_registration(deps: Deps, session: StaffSession, reference: str
 def _slip_data(deps: Deps, session: StaffSession, transaction: str, at: datetime, kind: CertKind, name: str,
                rrn_masked: str, registration: OnlineRegistration) -> RegistrationSlipData:
     settings = deps.settings
-    try:
-        masked_name = mask_name(name)
-    except ValidationError:
-        masked_name = name[:1] + "*" * max(len(name) - 1, 0)
     return RegistrationSlipData(
         bank_name=settings.bank_name, branch_name=settings.branch_name, branch_id=settings.branch_id,
         teller_id=session.staff_id, at=at, transaction=transaction, cert_kind=kind.value,
-        subject_name_masked=masked_name, rrn_masked=rrn_masked, reference=registration.reference,
+        subject_name_masked=mask_stored_name(name), rrn_masked=rrn_masked, reference=registration.reference,
         auth_code=registration.auth_code, expires_at=registration.expires_at, language=settings.language)
 
 

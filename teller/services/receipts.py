@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from teller.documents import ReceiptData
 from teller.domain import Action, CertificateRecord, ReceiptRecord, StaffSession
 from teller.errors import IntegrityError, NotFound, PrinterError, StorageError, ValidationError
-from teller.identity.names import mask_name
+from teller.identity.names import mask_stored_name
 from teller.ports import UnitOfWork
 from teller.services.context import Deps
 from teller.services.support import COUNTER_ROLES, audit, kst_day, require_role
@@ -94,7 +94,7 @@ def build_receipt_data(
         action=action,
         cert_kind=cert.kind.value if cert else None,
         subject_name=customer.name,
-        subject_name_masked=_masked(customer.name),
+        subject_name_masked=mask_stored_name(customer.name),
         rrn_masked=customer.rrn_masked,
         serial=serial,
         issuer=cert.issuer_dn if cert else None,
@@ -106,13 +106,6 @@ def build_receipt_data(
         notes=list(notes),
         language=settings.language,
     )
-
-
-def _masked(name: str) -> str:
-    try:
-        return mask_name(name)
-    except ValidationError:  # a stored name the current rules would refuse: mask it plainly
-        return name[:1] + "*" * max(len(name) - 2, 0) + (name[-1] if len(name) > 1 else "")
 
 
 # ---------------------------------------------------------------------------------------------- files
